@@ -1,0 +1,354 @@
+//! The workflow-command channel: stdout, with masks, annotations, groups and
+//! debug lines, escaped as `@actions/core` escapes them.
+//!
+//! This is the only place in hoist that writes to stdout or stderr.
+
+use std::io::Write;
+
+use base64::Engine as _;
+
+use crate::diagnostic::Location;
+
+/// The severity of an annotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// `::error::`: the step fails.
+    Error,
+    /// `::warning::`: shown in yellow, the step goes on.
+    Warning,
+    /// `::notice::`: informational.
+    Notice,
+}
+
+impl Level {
+    fn command(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Notice => "notice",
+        }
+    }
+}
+
+/// Escapes a command's message: `%`, `\r`, `\n`.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a command's property value: as [`escape_data`], plus `:` and `,`.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Where the workflow commands and human messages go.
+///
+/// Every line written through it has the registered secrets replaced by
+/// `***` first, so a secret cannot reach the log even outside Actions, where
+/// nothing else masks it.
+pub struct Console {
+    out: Box<dyn Write + Send>,
+    err: Box<dyn Write + Send>,
+    in_actions: bool,
+    debug: bool,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Console {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console")
+            .field("in_actions", &self.in_actions)
+            .field("debug", &self.debug)
+            .field("secrets", &self.secrets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Console {
+    /// A console over the given streams. `in_actions` selects workflow
+    /// commands (under a runner) or plain text (a person at a terminal);
+    /// `debug` shows debug lines.
+    pub fn new(
+        out: Box<dyn Write + Send>,
+        err: Box<dyn Write + Send>,
+        in_actions: bool,
+        debug: bool,
+    ) -> Self {
+        Self {
+            out,
+            err,
+            in_actions,
+            debug,
+            secrets: Vec::new(),
+        }
+    }
+
+    /// Whether this run is under a GitHub Actions runner.
+    pub fn in_actions(&self) -> bool {
+        self.in_actions
+    }
+
+    /// Registers a secret: `::add-mask::` for each of its non-blank lines
+    /// (a PEM key is masked line by line), and local redaction from now on.
+    pub fn mask(&mut self, secret: &str) {
+        let mut parts: Vec<&str> = vec![secret];
+        if secret.contains('\n') {
+            parts.extend(
+                secret
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty()),
+            );
+        }
+        for part in parts {
+            let part = part.trim_end_matches(['\r', '\n']);
+            if part.is_empty() || self.secrets.iter().any(|known| known == part) {
+                continue;
+            }
+            if self.in_actions && !part.contains('\n') {
+                self.write_raw(&format!("::add-mask::{}", escape_data(part)));
+            }
+            self.secrets.push(part.to_owned());
+        }
+        // Longest first, so a secret that contains another is replaced whole.
+        self.secrets
+            .sort_by_key(|known| std::cmp::Reverse(known.len()));
+    }
+
+    /// Registers a secret and the standard base64 of it, the form in which
+    /// registry passwords and Basic credentials travel.
+    pub fn mask_with_base64(&mut self, secret: &str) {
+        self.mask(secret);
+        self.mask(&base64::engine::general_purpose::STANDARD.encode(secret));
+    }
+
+    /// Replaces every registered secret in `text` with `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for secret in &self.secrets {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "***");
+            }
+        }
+        text
+    }
+
+    /// A plain log line.
+    pub fn info(&mut self, text: &str) {
+        let text = self.redact(text);
+        self.write_raw(&text);
+    }
+
+    /// A debug line, shown only when `RUNNER_DEBUG=1`.
+    pub fn debug(&mut self, text: &str) {
+        if !self.debug {
+            return;
+        }
+        let text = self.redact(text);
+        if self.in_actions {
+            self.write_raw(&format!("::debug::{}", escape_data(&text)));
+        } else {
+            self.write_err(&format!("debug: {text}"));
+        }
+    }
+
+    /// An annotation with an optional title and place.
+    pub fn annotate(
+        &mut self,
+        level: Level,
+        title: Option<&str>,
+        at: Option<&Location>,
+        message: &str,
+    ) {
+        let message = self.redact(message);
+        if !self.in_actions {
+            self.write_err(&format!("{}: {message}", level.command()));
+            return;
+        }
+        let mut properties = Vec::new();
+        if let Some(title) = title {
+            properties.push(format!("title={}", escape_property(&self.redact(title))));
+        }
+        if let Some(at) = at {
+            properties.push(format!("file={}", escape_property(&self.redact(&at.file))));
+            if let Some(line) = at.line {
+                properties.push(format!("line={line}"));
+            }
+        }
+        let properties = if properties.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", properties.join(","))
+        };
+        self.write_raw(&format!(
+            "::{}{properties}::{}",
+            level.command(),
+            escape_data(&message)
+        ));
+    }
+
+    /// A warning annotation.
+    pub fn warning(&mut self, message: &str) {
+        self.annotate(Level::Warning, None, None, message);
+    }
+
+    /// Runs `body` inside a foldable `::group::`.
+    pub fn group<T>(&mut self, title: &str, body: impl FnOnce(&mut Self) -> T) -> T {
+        let title = self.redact(title);
+        if self.in_actions {
+            self.write_raw(&format!("::group::{}", escape_data(&title)));
+        } else {
+            self.write_raw(&format!("== {title}"));
+        }
+        let value = body(self);
+        if self.in_actions {
+            self.write_raw("::endgroup::");
+        }
+        value
+    }
+
+    /// Writes a line to stdout as it is. Only for lines already redacted.
+    pub(crate) fn write_raw(&mut self, line: &str) {
+        // A closed stdout leaves nothing to report to; the exit code still tells.
+        let _ = writeln!(self.out, "{line}");
+        let _ = self.out.flush();
+    }
+
+    fn write_err(&mut self, line: &str) {
+        let _ = writeln!(self.err, "{line}");
+        let _ = self.err.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A writer tests can read back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().map(|b| b.clone()).unwrap_or_default())
+                .unwrap_or_default()
+        }
+    }
+
+    fn console(in_actions: bool, debug: bool) -> (Console, Captured, Captured) {
+        let (out, err) = (Captured::default(), Captured::default());
+        (
+            Console::new(
+                Box::new(out.clone()),
+                Box::new(err.clone()),
+                in_actions,
+                debug,
+            ),
+            out,
+            err,
+        )
+    }
+
+    #[test]
+    fn escapes_match_the_toolkit() {
+        assert_eq!(escape_data("50% a\r\nb:c,d"), "50%25 a%0D%0Ab:c,d");
+        assert_eq!(escape_property("50% a\r\nb:c,d"), "50%25 a%0D%0Ab%3Ac%2Cd");
+    }
+
+    #[test]
+    fn annotation_escapes_message_and_properties() {
+        let (mut console, out, _) = console(true, false);
+        let at = Location {
+            file: "apps/a,b:c.yaml".into(),
+            line: Some(7),
+        };
+        console.annotate(
+            Level::Error,
+            Some("bad: tag"),
+            Some(&at),
+            "line one\nline two 100%",
+        );
+        assert_eq!(
+            out.text(),
+            "::error title=bad%3A tag,file=apps/a%2Cb%3Ac.yaml,line=7::line one%0Aline two 100%25\n"
+        );
+    }
+
+    #[test]
+    fn masks_come_first_and_secrets_are_redacted_afterwards() {
+        let (mut console, out, _) = console(true, false);
+        console.mask("s3cr3t");
+        console.info("token is s3cr3t");
+        assert_eq!(out.text(), "::add-mask::s3cr3t\ntoken is ***\n");
+    }
+
+    #[test]
+    fn a_pem_is_masked_line_by_line() {
+        let (mut console, out, _) = console(true, false);
+        console.mask("-----BEGIN KEY-----\nAAAA\nBBBB\n-----END KEY-----\n");
+        let text = out.text();
+        for line in [
+            "::add-mask::AAAA",
+            "::add-mask::BBBB",
+            "::add-mask::-----BEGIN KEY-----",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from {text}"
+            );
+        }
+        assert!(
+            !text.contains("AAAA\nBBBB"),
+            "a multi-line mask must not be written raw"
+        );
+    }
+
+    #[test]
+    fn base64_form_is_masked_too() {
+        let (mut console, out, _) = console(true, false);
+        console.mask_with_base64("AWS:pw");
+        assert!(out.text().contains("::add-mask::QVdTOnB3\n"));
+    }
+
+    #[test]
+    fn debug_lines_only_with_runner_debug() {
+        let (mut quiet, out, _) = console(true, false);
+        quiet.debug("hidden");
+        assert_eq!(out.text(), "");
+        let (mut loud, out, _) = console(true, true);
+        loud.debug("shown");
+        assert_eq!(out.text(), "::debug::shown\n");
+    }
+
+    #[test]
+    fn groups_fold() {
+        let (mut console, out, _) = console(true, false);
+        console.group("Push", |c| c.info("layer 1"));
+        assert_eq!(out.text(), "::group::Push\nlayer 1\n::endgroup::\n");
+    }
+
+    #[test]
+    fn outside_actions_annotations_are_plain_text_on_stderr() {
+        let (mut console, out, err) = console(false, false);
+        console.mask("pw");
+        console.annotate(Level::Error, None, None, "bad pw");
+        assert_eq!(out.text(), "");
+        assert_eq!(err.text(), "error: bad ***\n");
+    }
+}

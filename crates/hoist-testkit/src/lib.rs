@@ -1,0 +1,25 @@
+//! What every hoist test stands on.
+//!
+//! - [`sandbox`]: a fake runner around one binary: temp `GITHUB_*` files, a
+//!   scrubbed environment, captured output, and checks that secrets were
+//!   masked before they first appeared.
+//! - [`peers`]: real servers started on ephemeral loopback ports (moto, the
+//!   Debian `docker-registry`, git). A missing one fails the test and names
+//!   the package to install.
+//! - [`standin`]: a small framework for stand-in HTTP servers (scripted
+//!   routes, state, fault injection) for the services that cannot run here.
+//! - [`act`]: runs a real `action.yml` through `act` on the host.
+//!
+//! Panics are this crate's error style: it only runs inside tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+pub mod act;
+pub mod peers;
+pub mod sandbox;
+pub mod standin;
+pub mod tls;
+
+pub use peers::{GitRemote, Moto, Registry, RegistryAuth};
+
+pub use sandbox::{RunResult, Sandbox};
+pub use standin::{Fault, Request, Response, Router, StandIn};
