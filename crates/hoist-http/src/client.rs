@@ -1,0 +1,210 @@
+//! The HTTP client every hoist action uses.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use reqwest::{Client, Proxy, RequestBuilder, Response, redirect};
+
+use crate::endpoint::check_scheme;
+use crate::error::HttpError;
+use crate::redact::redact_url;
+use crate::retry::{Clock, RetryPolicy, Verdict, parse_retry_after, retry, status_is_retryable};
+use crate::tls;
+
+/// A snapshot of the process environment (proxies, `SSL_CERT_FILE`).
+pub type Environment = BTreeMap<String, String>;
+
+/// How the client connects.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// An extra PEM bundle to trust (the `ca-bundle` input), on top of the
+    /// system's roots and `SSL_CERT_FILE`.
+    pub ca_bundle: Option<PathBuf>,
+    /// The longest a TCP and TLS connect may take.
+    pub connect_timeout: Duration,
+    /// The longest a whole request may take; large uploads set their own.
+    pub request_timeout: Duration,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl HttpOptions {
+    /// Defaults for an action called `name` at `version`.
+    pub fn new(name: &str, version: &str) -> Self {
+        Self {
+            ca_bundle: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            user_agent: format!("hoist-{name}/{version}"),
+        }
+    }
+}
+
+/// A reqwest client set up by hoist's policy: verified TLS over the system
+/// roots plus extra CAs, plain HTTP to loopback only (redirects included),
+/// proxies from the environment, timeouts on every call.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: Client,
+}
+
+/// One failed attempt, before it is known whether it is the last.
+enum Attempt {
+    Transport(reqwest::Error),
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    Refused(HttpError),
+}
+
+impl HttpClient {
+    /// Builds the client; `env` supplies `SSL_CERT_FILE`, `HTTPS_PROXY`,
+    /// `HTTP_PROXY` and `NO_PROXY`.
+    pub fn new(options: &HttpOptions, env: &Environment) -> Result<Self, HttpError> {
+        let mut extra = Vec::new();
+        if let Some(file) = env.get("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+            extra.push(PathBuf::from(file));
+        }
+        extra.extend(options.ca_bundle.iter().cloned());
+        let extra: Vec<&std::path::Path> = extra.iter().map(PathBuf::as_path).collect();
+        let config = tls::client_config(tls::root_store(&extra)?)?;
+
+        let mut builder = Client::builder()
+            .tls_backend_preconfigured(config)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .user_agent(&options.user_agent)
+            .redirect(redirect::Policy::custom(|attempt| {
+                if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else if check_scheme(attempt.url()).is_err() {
+                    let target = redact_url(attempt.url());
+                    attempt.error(format!("refusing a redirect to {target}: plain HTTP is allowed to loopback hosts only"))
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .no_proxy();
+        for proxy in proxies(env)? {
+            builder = builder.proxy(proxy);
+        }
+        Ok(Self {
+            client: builder.build().map_err(HttpError::Client)?,
+        })
+    }
+
+    /// The underlying reqwest client, for building requests.
+    pub fn inner(&self) -> &Client {
+        &self.client
+    }
+
+    /// Sends the request `build` makes, again for each attempt, retrying
+    /// transport errors and the statuses in
+    /// [`status_is_retryable`](crate::retry::status_is_retryable). Any other
+    /// answer, 4xx included, is returned for the caller to read.
+    pub async fn send(
+        &self,
+        policy: &RetryPolicy,
+        clock: &dyn Clock,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, HttpError> {
+        let mut target = (String::new(), String::new());
+        let result = retry(
+            policy,
+            clock,
+            |_| {
+                let request = build(&self.client).build();
+                if let Ok(request) = &request {
+                    target = (request.method().to_string(), redact_url(request.url()));
+                }
+                async move {
+                    let request = request
+                        .map_err(|e| Attempt::Refused(HttpError::Client(e.without_url())))?;
+                    check_scheme(request.url()).map_err(Attempt::Refused)?;
+                    let response = self
+                        .client
+                        .execute(request)
+                        .await
+                        .map_err(Attempt::Transport)?;
+                    let status = response.status().as_u16();
+                    if status_is_retryable(status) {
+                        let retry_after = response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                        return Err(Attempt::Status {
+                            status,
+                            retry_after,
+                        });
+                    }
+                    Ok(response)
+                }
+            },
+            |attempt| match attempt {
+                Attempt::Transport(error) if is_transient(error) => Verdict::Retry { after: None },
+                Attempt::Status { retry_after, .. } => Verdict::Retry {
+                    after: *retry_after,
+                },
+                Attempt::Transport(_) | Attempt::Refused(_) => Verdict::Fail,
+            },
+        )
+        .await;
+        result.map_err(|failure| {
+            let (method, url) = target;
+            match failure.last {
+                Attempt::Transport(source) => HttpError::Send {
+                    method,
+                    url,
+                    attempts: failure.attempts,
+                    source: source.without_url(),
+                },
+                Attempt::Status { status, .. } => HttpError::Status {
+                    method,
+                    url,
+                    status,
+                    attempts: failure.attempts,
+                },
+                Attempt::Refused(error) => error,
+            }
+        })
+    }
+}
+
+/// Connection failures, timeouts and broken exchanges can pass; a refused
+/// redirect or a malformed request cannot.
+fn is_transient(error: &reqwest::Error) -> bool {
+    !error.is_redirect()
+        && !error.is_builder()
+        && (error.is_connect() || error.is_timeout() || error.is_request() || error.is_body())
+}
+
+/// The proxies the environment names, each honouring `NO_PROXY`.
+fn proxies(env: &Environment) -> Result<Vec<Proxy>, HttpError> {
+    let get = |upper: &'static str, lower: &'static str| {
+        env.get(upper)
+            .map(|v| (upper, v))
+            .or_else(|| env.get(lower).map(|v| (lower, v)))
+            .filter(|(_, value)| !value.trim().is_empty())
+    };
+    let no_proxy =
+        get("NO_PROXY", "no_proxy").and_then(|(_, value)| reqwest::NoProxy::from_string(value));
+    let mut proxies = Vec::new();
+    type MakeProxy = fn(&str) -> reqwest::Result<Proxy>;
+    let kinds: [(&'static str, &'static str, MakeProxy); 2] = [
+        ("HTTPS_PROXY", "https_proxy", |u| Proxy::https(u)),
+        ("HTTP_PROXY", "http_proxy", |u| Proxy::http(u)),
+    ];
+    for (upper, lower, make) in kinds {
+        if let Some((variable, value)) = get(upper, lower) {
+            let proxy = make(value.trim()).map_err(|source| HttpError::Proxy {
+                variable,
+                source: source.without_url(),
+            })?;
+            proxies.push(proxy.no_proxy(no_proxy.clone()));
+        }
+    }
+    Ok(proxies)
+}

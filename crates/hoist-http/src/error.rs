@@ -1,0 +1,147 @@
+//! What can go wrong talking HTTP, each with a hint.
+
+use hoist_runner::Diagnostic;
+
+/// An HTTP failure. URLs in it are already redacted, and it never holds a
+/// request or response body that could carry a credential.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// An endpoint input is not a URL.
+    #[error("input `{input}` is not a valid URL: {reason}")]
+    InvalidUrl {
+        /// The input that held it.
+        input: String,
+        /// What the URL parser said.
+        reason: String,
+    },
+    /// An endpoint URL carries a user name or password.
+    #[error("input `{input}` has credentials in the URL")]
+    CredentialsInUrl {
+        /// The input that held it.
+        input: String,
+    },
+    /// Plain HTTP (or another scheme) to a host that is not loopback.
+    #[error("refusing `{url}`: plain HTTP is allowed to loopback hosts only")]
+    InsecureUrl {
+        /// The redacted URL.
+        url: String,
+    },
+    /// `insecure-registry: true` for a registry that is not on loopback.
+    #[error(
+        "refusing `insecure-registry: true` for `{host}`: plain HTTP is allowed to loopback registries only"
+    )]
+    InsecureRegistry {
+        /// The registry host.
+        host: String,
+    },
+    /// The CA bundle could not be read.
+    #[error("could not read the CA bundle `{path}`")]
+    CaBundle {
+        /// The bundle's path.
+        path: String,
+        /// The I/O or PEM error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CA bundle holds no certificate.
+    #[error("the CA bundle `{path}` holds no PEM certificate")]
+    CaBundleEmpty {
+        /// The bundle's path.
+        path: String,
+    },
+    /// No trusted root certificate was found at all.
+    #[error("found no trusted root certificates on this machine")]
+    NoRoots,
+    /// A proxy variable holds something that is not a proxy URL.
+    #[error("`{variable}` is not a valid proxy URL")]
+    Proxy {
+        /// The environment variable.
+        variable: &'static str,
+        /// reqwest's complaint.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("could not set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    /// The TLS configuration could not be built.
+    #[error("could not set up TLS")]
+    Tls(#[source] rustls::Error),
+    /// The request never got an answer: DNS, connection, TLS, timeout.
+    #[error("{method} {url} failed after {attempts} attempt(s)")]
+    Send {
+        /// The method.
+        method: String,
+        /// The redacted URL.
+        url: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The transport error, its URL removed.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server kept answering with a status worth retrying.
+    #[error("{method} {url} answered {status} after {attempts} attempt(s)")]
+    Status {
+        /// The method.
+        method: String,
+        /// The redacted URL.
+        url: String,
+        /// The last status.
+        status: u16,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+}
+
+impl HttpError {
+    /// Whether the transport error was a certificate the trust store did not
+    /// accept.
+    fn is_certificate_problem(&self) -> bool {
+        let Self::Send { source, .. } = self else {
+            return false;
+        };
+        let mut cause: Option<&dyn std::error::Error> = Some(source);
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if text.contains("certificate") || text.contains("UnknownIssuer") {
+                return true;
+            }
+            cause = error.source();
+        }
+        false
+    }
+}
+
+impl Diagnostic for HttpError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::InvalidUrl { .. } => "write a full URL such as `https://host[:port]/path`".to_owned(),
+            Self::CredentialsInUrl { input } => {
+                format!("remove the user and password from `{input}` and pass the credential through its own secret input")
+            }
+            Self::InsecureUrl { .. } => {
+                "use `https://`; hoist sends plain HTTP only to 127.0.0.1, ::1 or localhost".to_owned()
+            }
+            Self::InsecureRegistry { .. } => {
+                "drop `insecure-registry`; if the registry uses a private CA, pass it with `ca-bundle`".to_owned()
+            }
+            Self::CaBundle { .. } | Self::CaBundleEmpty { .. } => {
+                "point `ca-bundle` (or SSL_CERT_FILE) at a readable file of PEM certificates".to_owned()
+            }
+            Self::NoRoots => "install the ca-certificates package, or pass a bundle with `ca-bundle` or SSL_CERT_FILE".to_owned(),
+            Self::Proxy { variable, .. } => format!("set {variable} to a URL such as `http://proxy.internal:3128`"),
+            Self::Client(_) | Self::Tls(_) => "this is a bug in hoist: please report it with the step's log".to_owned(),
+            Self::Send { .. } if self.is_certificate_problem() => {
+                "the server's certificate is not trusted: add its CA with `ca-bundle` or SSL_CERT_FILE (hoist never skips verification)".to_owned()
+            }
+            Self::Send { .. } => {
+                "check that the host is reachable from the runner, and the HTTPS_PROXY/NO_PROXY settings".to_owned()
+            }
+            Self::Status { status, .. } if *status == 429 => {
+                "the service is throttling this account: retry later or raise `retry-max-attempts`".to_owned()
+            }
+            Self::Status { .. } => "the service is failing: check its status page, then re-run the job".to_owned(),
+        })
+    }
+}
