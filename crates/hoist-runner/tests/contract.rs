@@ -74,11 +74,17 @@ fn a_secret_in_an_error_is_redacted() {
     run.assert_masked(&["tok-123456"]);
 }
 
-/// One bad input per row: the flag or variable, the value, and what the one
-/// `::error::` must say.
+/// One row of the bad-input table: the inputs, the command-line arguments,
+/// and what the one `::error::` must say.
+type BadInput = (
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 #[test]
 fn bad_inputs_fail_with_one_error_and_nothing_written() {
-    let rows: &[(&[(&str, &str)], &[&str], &[&str])] = &[
+    let rows: &[BadInput] = &[
         (
             &[],
             &[],

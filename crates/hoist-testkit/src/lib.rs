@@ -23,3 +23,10 @@ pub use peers::{GitRemote, Moto, Registry, RegistryAuth};
 
 pub use sandbox::{RunResult, Sandbox};
 pub use standin::{Fault, Request, Response, Router, StandIn};
+
+/// A plain reqwest client for tests that speak to a peer directly, not
+/// through hoist's policy (ring installed as the process's TLS provider).
+pub fn raw_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}

@@ -115,3 +115,16 @@ impl Drop for Process {
         let _ = self.child.wait();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(
+        expected = "test peer `hoist-no-such-peer` is not installed: install the package `imaginary`"
+    )]
+    fn a_missing_peer_fails_and_names_its_package() {
+        require("hoist-no-such-peer", "the package `imaginary`");
+    }
+}
