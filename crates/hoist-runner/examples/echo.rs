@@ -33,10 +33,18 @@ static SPEC: ActionSpec = ActionSpec {
             description: "The timeout in milliseconds",
         },
     ],
-    switches: &[SwitchSpec {
-        name: "cleanup",
-        description: "Print the saved state and stop",
-    }],
+    switches: &[
+        SwitchSpec {
+            name: "cleanup",
+            description: "Print the saved state and stop",
+            stdout_is_data: false,
+        },
+        SwitchSpec {
+            name: "json",
+            description: "Print the message as JSON on stdout, nothing else",
+            stdout_is_data: true,
+        },
+    ],
     dry_run: true,
 };
 
@@ -79,6 +87,14 @@ fn echo(runner: &mut Runner) -> Result<(), EchoError> {
     let loud = inputs.bool("loud")?;
     let fail = inputs.get("fail").map(String::from);
     let token = inputs.get("token").map(String::from);
+
+    if runner.switch("json") {
+        runner
+            .console()
+            .info("this line goes to stderr in data mode");
+        runner.write_data(&format!("{{\"message\":{message:?}}}"));
+        return Ok(());
+    }
 
     runner.console().debug(&format!("timeout is {timeout:?}"));
     if let Some(reason) = fail {

@@ -236,6 +236,7 @@ mod tests {
         switches: &[SwitchSpec {
             name: "cleanup",
             description: "Blank credentials",
+            stdout_is_data: false,
         }],
         dry_run: true,
     };

@@ -42,6 +42,18 @@ pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Who reads stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A GitHub Actions runner: workflow commands on stdout.
+    Actions,
+    /// A person at a terminal: plain text, annotations on stderr.
+    Terminal,
+    /// A program reading a data protocol on stdout (an AWS
+    /// `credential_process` answer): every message goes to stderr.
+    Data,
+}
+
 /// Where the workflow commands and human messages go.
 ///
 /// Every line written through it has the registered secrets replaced by
@@ -50,7 +62,7 @@ pub fn escape_property(text: &str) -> String {
 pub struct Console {
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
-    in_actions: bool,
+    mode: Mode,
     debug: bool,
     secrets: Vec<String>,
 }
@@ -58,7 +70,7 @@ pub struct Console {
 impl std::fmt::Debug for Console {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Console")
-            .field("in_actions", &self.in_actions)
+            .field("mode", &self.mode)
             .field("debug", &self.debug)
             .field("secrets", &self.secrets.len())
             .finish_non_exhaustive()
@@ -66,19 +78,17 @@ impl std::fmt::Debug for Console {
 }
 
 impl Console {
-    /// A console over the given streams. `in_actions` selects workflow
-    /// commands (under a runner) or plain text (a person at a terminal);
-    /// `debug` shows debug lines.
+    /// A console over the given streams; `debug` shows debug lines.
     pub fn new(
         out: Box<dyn Write + Send>,
         err: Box<dyn Write + Send>,
-        in_actions: bool,
+        mode: Mode,
         debug: bool,
     ) -> Self {
         Self {
             out,
             err,
-            in_actions,
+            mode,
             debug,
             secrets: Vec::new(),
         }
@@ -86,7 +96,7 @@ impl Console {
 
     /// Whether this run is under a GitHub Actions runner.
     pub fn in_actions(&self) -> bool {
-        self.in_actions
+        self.mode == Mode::Actions
     }
 
     /// Registers a secret: `::add-mask::` for each of its non-blank lines
@@ -106,7 +116,7 @@ impl Console {
             if part.is_empty() || self.secrets.iter().any(|known| known == part) {
                 continue;
             }
-            if self.in_actions && !part.contains('\n') {
+            if self.in_actions() && !part.contains('\n') {
                 self.write_raw(&format!("::add-mask::{}", escape_data(part)));
             }
             self.secrets.push(part.to_owned());
@@ -137,7 +147,7 @@ impl Console {
     /// A plain log line.
     pub fn info(&mut self, text: &str) {
         let text = self.redact(text);
-        self.write_raw(&text);
+        self.write_log(&text);
     }
 
     /// A debug line, shown only when `RUNNER_DEBUG=1`.
@@ -146,7 +156,7 @@ impl Console {
             return;
         }
         let text = self.redact(text);
-        if self.in_actions {
+        if self.in_actions() {
             self.write_raw(&format!("::debug::{}", escape_data(&text)));
         } else {
             self.write_err(&format!("debug: {text}"));
@@ -162,7 +172,7 @@ impl Console {
         message: &str,
     ) {
         let message = self.redact(message);
-        if !self.in_actions {
+        if !self.in_actions() {
             self.write_err(&format!("{}: {message}", level.command()));
             return;
         }
@@ -196,13 +206,13 @@ impl Console {
     /// Runs `body` inside a foldable `::group::`.
     pub fn group<T>(&mut self, title: &str, body: impl FnOnce(&mut Self) -> T) -> T {
         let title = self.redact(title);
-        if self.in_actions {
+        if self.in_actions() {
             self.write_raw(&format!("::group::{}", escape_data(&title)));
         } else {
-            self.write_raw(&format!("== {title}"));
+            self.write_log(&format!("== {title}"));
         }
         let value = body(self);
-        if self.in_actions {
+        if self.in_actions() {
             self.write_raw("::endgroup::");
         }
         value
@@ -213,6 +223,15 @@ impl Console {
         // A closed stdout leaves nothing to report to; the exit code still tells.
         let _ = writeln!(self.out, "{line}");
         let _ = self.out.flush();
+    }
+
+    /// A log line: stdout, or stderr when stdout carries data.
+    fn write_log(&mut self, line: &str) {
+        if self.mode == Mode::Data {
+            self.write_err(line);
+        } else {
+            self.write_raw(line);
+        }
     }
 
     fn write_err(&mut self, line: &str) {
@@ -253,13 +272,13 @@ mod tests {
 
     fn console(in_actions: bool, debug: bool) -> (Console, Captured, Captured) {
         let (out, err) = (Captured::default(), Captured::default());
+        let mode = if in_actions {
+            Mode::Actions
+        } else {
+            Mode::Terminal
+        };
         (
-            Console::new(
-                Box::new(out.clone()),
-                Box::new(err.clone()),
-                in_actions,
-                debug,
-            ),
+            Console::new(Box::new(out.clone()), Box::new(err.clone()), mode, debug),
             out,
             err,
         )

@@ -39,7 +39,7 @@ pub mod runner;
 pub mod spec;
 pub mod values;
 
-pub use console::{Console, Level};
+pub use console::{Console, Level, Mode};
 pub use diagnostic::{Diagnostic, Location, render};
 pub use files::FileCommandError;
 pub use inputs::{InputError, Inputs};

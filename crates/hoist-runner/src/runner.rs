@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{self, Invocation};
-use crate::console::{Console, Level};
+use crate::console::{Console, Level, Mode};
 use crate::diagnostic::{Diagnostic, render};
 use crate::files::{self, FileCommand, FileCommandError};
 use crate::inputs::Inputs;
@@ -185,9 +185,18 @@ pub fn run<E: Diagnostic>(
     err: Box<dyn Write + Send>,
     body: impl FnOnce(&mut Runner) -> Result<(), E>,
 ) -> ExitCode {
-    let in_actions = env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    let parsed = cli::parse(spec, args);
+    let data_mode = matches!(&parsed, Ok(Invocation::Run(arguments))
+        if arguments.switches.iter().any(|name| spec.switches.iter().any(|s| s.name == *name && s.stdout_is_data)));
+    let mode = if data_mode {
+        Mode::Data
+    } else if env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+        Mode::Actions
+    } else {
+        Mode::Terminal
+    };
     let debug = env.get("RUNNER_DEBUG").is_some_and(|v| v == "1");
-    let mut console = Console::new(out, err, in_actions, debug);
+    let mut console = Console::new(out, err, mode, debug);
 
     // Secrets first: nothing may be printed before they are masked.
     let mut values = BTreeMap::new();
@@ -204,7 +213,7 @@ pub fn run<E: Diagnostic>(
         }
     }
 
-    let arguments = match cli::parse(spec, args) {
+    let arguments = match parsed {
         Ok(Invocation::Run(arguments)) => arguments,
         Ok(Invocation::Help) => {
             console.write_raw(cli::help(spec, version).trim_end());

@@ -118,4 +118,8 @@ pub struct SwitchSpec {
     pub name: &'static str,
     /// What the switch does, for `--help`.
     pub description: &'static str,
+    /// Whether stdout carries a data protocol in this mode (an AWS
+    /// `credential_process` answer): then no workflow command goes to stdout,
+    /// and messages go to stderr.
+    pub stdout_is_data: bool,
 }

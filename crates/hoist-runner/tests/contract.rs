@@ -259,3 +259,24 @@ fn the_sandbox_passes_only_its_own_environment() {
         assert!(expected.contains(&name), "{name} leaked into the sandbox");
     }
 }
+
+#[test]
+fn in_data_mode_stdout_carries_only_the_data() {
+    let mut sandbox = Sandbox::new();
+    sandbox.input("message", "m").input("token", "quiet-secret");
+    let run = sandbox.run(echo_binary(), &["--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, "{\"message\":\"m\"}\n");
+    assert!(run.stderr.contains("this line goes to stderr in data mode"));
+
+    let failed = sandbox.run(echo_binary(), &["--json", "--loud=maybe"]);
+    assert_eq!(failed.code, Some(1));
+    assert_eq!(failed.stdout, "");
+    assert!(
+        failed
+            .stderr
+            .contains("error: input `loud` must be a boolean"),
+        "{}",
+        failed.stderr
+    );
+}
