@@ -63,13 +63,8 @@ impl HttpClient {
     /// Builds the client; `env` supplies `SSL_CERT_FILE`, `HTTPS_PROXY`,
     /// `HTTP_PROXY` and `NO_PROXY`.
     pub fn new(options: &HttpOptions, env: &Environment) -> Result<Self, HttpError> {
-        let mut extra = Vec::new();
-        if let Some(file) = env.get("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
-            extra.push(PathBuf::from(file));
-        }
-        extra.extend(options.ca_bundle.iter().cloned());
-        let extra: Vec<&std::path::Path> = extra.iter().map(PathBuf::as_path).collect();
-        let config = tls::client_config(tls::root_store(&extra)?)?;
+        let roots = tls::TrustedBundles::new(env, options.ca_bundle.as_deref()).root_store()?;
+        let config = tls::client_config(roots)?;
 
         let mut builder = Client::builder()
             .tls_backend_preconfigured(config)

@@ -22,3 +22,4 @@ pub use error::HttpError;
 pub use retry::{
     Backoff, Clock, ManualClock, RetryError, RetryPolicy, Stop, SystemClock, Verdict, retry,
 };
+pub use tls::TrustedBundles;

@@ -1,7 +1,8 @@
 //! The trust store: the platform's roots plus an optional extra bundle.
 //! There is no switch that skips verification.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::RootCertStore;
@@ -39,30 +40,74 @@ pub fn read_pem_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, Http
     Ok(certs)
 }
 
-/// The system's roots plus every certificate in `extra` bundles.
-pub fn root_store(extra: &[&Path]) -> Result<RootCertStore, HttpError> {
-    let mut store = RootCertStore::empty();
-    if let Some(system) = SYSTEM_BUNDLES
-        .iter()
-        .map(Path::new)
-        .find(|path| path.is_file())
-    {
-        // A malformed entry in the system bundle is skipped, as OpenSSL does.
-        store.add_parsable_certificates(read_pem_bundle(system).unwrap_or_default());
+/// The PEM bundles hoist trusts: the system's, `SSL_CERT_FILE`, and the
+/// `ca-bundle` input. Every client (reqwest, the AWS SDK's) is built from the
+/// same list.
+#[derive(Debug, Clone)]
+pub struct TrustedBundles {
+    system: Option<PathBuf>,
+    extra: Vec<PathBuf>,
+}
+
+impl TrustedBundles {
+    /// The bundles for this environment and `ca_bundle`.
+    pub fn new(env: &BTreeMap<String, String>, ca_bundle: Option<&Path>) -> Self {
+        let system = SYSTEM_BUNDLES
+            .iter()
+            .map(PathBuf::from)
+            .find(|path| path.is_file());
+        let mut extra: Vec<PathBuf> = env
+            .get("SSL_CERT_FILE")
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from)
+            .into_iter()
+            .collect();
+        extra.extend(ca_bundle.map(Path::to_path_buf));
+        Self { system, extra }
     }
-    for bundle in extra {
-        let certs = read_pem_bundle(bundle)?;
-        let (_, rejected) = store.add_parsable_certificates(certs);
-        if rejected > 0 && store.is_empty() {
-            return Err(HttpError::CaBundleEmpty {
-                path: bundle.display().to_string(),
-            });
+
+    /// Each bundle's certificates. A malformed system bundle is skipped, as
+    /// OpenSSL does; a bad extra bundle is an error.
+    pub fn certificates(&self) -> Result<Vec<CertificateDer<'static>>, HttpError> {
+        let mut certs = self
+            .system
+            .as_deref()
+            .and_then(|system| read_pem_bundle(system).ok())
+            .unwrap_or_default();
+        for bundle in &self.extra {
+            certs.extend(read_pem_bundle(bundle)?);
         }
+        if certs.is_empty() {
+            return Err(HttpError::NoRoots);
+        }
+        Ok(certs)
     }
-    if store.is_empty() {
-        return Err(HttpError::NoRoots);
+
+    /// A rustls root store of every certificate.
+    pub fn root_store(&self) -> Result<RootCertStore, HttpError> {
+        let mut store = RootCertStore::empty();
+        store.add_parsable_certificates(self.certificates()?);
+        if store.is_empty() {
+            return Err(HttpError::NoRoots);
+        }
+        Ok(store)
     }
-    Ok(store)
+
+    /// Every certificate as one PEM text, for clients that take PEM.
+    pub fn pem(&self) -> Result<String, HttpError> {
+        use base64::Engine as _;
+        let mut pem = String::new();
+        for cert in self.certificates()? {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
+            pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            for line in encoded.as_bytes().chunks(64) {
+                pem.push_str(&String::from_utf8_lossy(line));
+                pem.push('\n');
+            }
+            pem.push_str("-----END CERTIFICATE-----\n");
+        }
+        Ok(pem)
+    }
 }
 
 /// The one crypto provider hoist uses (ring), for every TLS client.

@@ -14,9 +14,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 pub mod act;
+pub mod oidc;
 pub mod peers;
 pub mod sandbox;
 pub mod standin;
+pub mod sts;
 pub mod tls;
 
 pub use peers::{GitRemote, Moto, Registry, RegistryAuth};
