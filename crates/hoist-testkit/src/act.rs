@@ -22,6 +22,7 @@ pub const CHECKOUT_STEP: &str = r#"      - name: checkout
 /// A repository for `act` to run a workflow in.
 pub struct Act {
     dir: TempDir,
+    local_repositories: Vec<String>,
 }
 
 /// What an `act` run printed.
@@ -50,7 +51,19 @@ impl Act {
             &dir.path().join("repo"),
             &["init", "--quiet", "--initial-branch=main"],
         );
-        Self { dir }
+        Self {
+            dir,
+            local_repositories: Vec::new(),
+        }
+    }
+
+    /// Serves `uses: <repository>@<ref>/…` from this test repository instead
+    /// of GitHub (act's `--local-repository`): how an action that nests
+    /// another action of the same repository is tested before release.
+    pub fn serve_as(&mut self, repository_at_ref: &str) -> &mut Self {
+        self.local_repositories
+            .push(format!("{repository_at_ref}={}", self.repo().display()));
+        self
     }
 
     /// The repository's root.
@@ -93,6 +106,11 @@ impl Act {
             ])
             .arg(&env_file)
             .args(["--action-offline-mode", "--no-cache-server"])
+            .args(
+                self.local_repositories
+                    .iter()
+                    .flat_map(|mapping| ["--local-repository", mapping.as_str()]),
+            )
             .current_dir(&repo)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

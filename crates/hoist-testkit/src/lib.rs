@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 pub mod act;
+pub mod action_yml;
 pub mod oidc;
 pub mod peers;
 pub mod sandbox;

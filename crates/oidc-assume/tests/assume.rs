@@ -414,3 +414,9 @@ fn credential_process_prints_only_json() {
         "credential_process exports nothing"
     );
 }
+
+#[test]
+fn action_yml_and_readme_match_the_binary() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/oidc-assume");
+    hoist_testkit::action_yml::assert_action_matches_spec(&oidc_assume::SPEC, &dir);
+}

@@ -25,20 +25,18 @@ impl World {
         let moto = Moto::start();
         let sts = StsFront::start(&issuer, &moto);
         sts.trust(ROLE, TrustPolicy::main_branch("acme/shop"));
-        let mut sandbox = Sandbox::new();
-        sandbox
-            .env("ACTIONS_ID_TOKEN_REQUEST_URL", &issuer.request_url())
-            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &issuer.request_token())
-            .env("HOIST_BACKOFF_SCALE", "0")
-            .input("aws-region", "eu-west-1")
-            .input("role-to-assume", ROLE)
-            .input("sts-endpoint", &sts.url());
+        let sandbox = job_sandbox(&issuer, &sts);
         Self {
             issuer,
             sts,
             sandbox,
             _moto: moto,
         }
+    }
+
+    /// Another job's sandbox against the same peers.
+    pub(crate) fn fresh_sandbox(&self) -> Sandbox {
+        job_sandbox(&self.issuer, &self.sts)
     }
 
     /// Runs oidc-assume in the sandbox.
@@ -63,6 +61,18 @@ impl World {
         }
         secrets
     }
+}
+
+fn job_sandbox(issuer: &OidcIssuer, sts: &StsFront) -> Sandbox {
+    let mut sandbox = Sandbox::new();
+    sandbox
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", &issuer.request_url())
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &issuer.request_token())
+        .env("HOIST_BACKOFF_SCALE", "0")
+        .input("aws-region", "eu-west-1")
+        .input("role-to-assume", ROLE)
+        .input("sts-endpoint", &sts.url());
+    sandbox
 }
 
 pub(crate) fn binary() -> &'static str {
