@@ -1,0 +1,117 @@
+//! The local demo of hoist's pipeline, against local peers.
+//!
+//! `hoist-demo` runs each action that exists so far, as a job would, and
+//! shows what it printed and what it left for later steps. `hoist-demo
+//! peers` starts the peers and prints their settings as shell `export`
+//! lines, then serves until its standard input closes (the benchmarks use
+//! it).
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hoist_testkit::oidc::OidcIssuer;
+use hoist_testkit::sts::{StsFront, TrustPolicy};
+use hoist_testkit::{Moto, RunResult, Sandbox};
+
+/// The role the demo's job assumes.
+const ROLE: &str = "arn:aws:iam::123456789012:role/github-actions-myshop-api-ecr-push";
+
+struct Peers {
+    issuer: OidcIssuer,
+    sts: StsFront,
+    _moto: Moto,
+}
+
+impl Peers {
+    fn start() -> Self {
+        let issuer = OidcIssuer::start();
+        issuer.set_claim("sub", "repo:myshop/myshop-api:ref:refs/heads/main");
+        issuer.set_claim("repository", "myshop/myshop-api");
+        issuer.set_claim("job_workflow_ref", "myshop/myshop-api/.github/workflows/ci.yaml@refs/heads/main");
+        let moto = Moto::start();
+        let sts = StsFront::start(&issuer, &moto);
+        sts.trust(ROLE, TrustPolicy::main_branch("myshop/myshop-api"));
+        Self { issuer, sts, _moto: moto }
+    }
+
+    fn job(&self) -> Sandbox {
+        let mut sandbox = Sandbox::new();
+        sandbox
+            .env("GITHUB_REPOSITORY", "myshop/myshop-api")
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", &self.issuer.request_url())
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &self.issuer.request_token())
+            .input("aws-region", "eu-west-1")
+            .input("role-to-assume", ROLE)
+            .input("sts-endpoint", &self.sts.url());
+        sandbox
+    }
+}
+
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    let path = exe.with_file_name(name);
+    assert!(path.is_file(), "{} is missing: build it with `cargo build --profile ci --bins`", path.display());
+    path
+}
+
+fn show(title: &str, run: &RunResult) {
+    println!("\n── {title} (exit {})", run.code.unwrap_or(-1));
+    for line in run.stdout.lines().filter(|l| !l.starts_with("::add-mask::")) {
+        // Annotations are escaped onto one line; show them as the runner does.
+        for part in hoist_testkit::sandbox::unescape(line).lines() {
+            println!("   │ {part}");
+        }
+    }
+    for (name, value) in run.outputs() {
+        if name != "cleanup-state" {
+            println!("   output  {name} = {value}");
+        }
+    }
+    for name in run.exported_env().keys() {
+        println!("   env     {name} (for later steps)");
+    }
+}
+
+fn demo() -> ExitCode {
+    println!("hoist demo: the CI half of a GitOps pipeline, against local peers");
+    println!("peers: a stand-in GitHub OIDC issuer, moto (STS) behind a trust-checking STS front\n");
+    let peers = Peers::start();
+
+    println!("1. oidc-assume — GitHub OIDC token → STS → short-lived credentials");
+    let run = peers.job().run(binary("oidc-assume"), &[]);
+    show("push to main in myshop/myshop-api", &run);
+    let ok = run.code == Some(0);
+
+    peers.issuer.set_claim("sub", "repo:myshop/myshop-api:ref:refs/heads/feature-x");
+    peers.issuer.set_claim("ref", "refs/heads/feature-x");
+    let denied = peers.job().run(binary("oidc-assume"), &[]);
+    show("the same job from a feature branch: the trust policy says no, and oidc-assume explains", &denied);
+
+    println!("\nStill to come: ecr-push, sign, bump-manifest, open-promotion-pr, wait-for-sync.");
+    if ok && denied.code == Some(1) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn serve_peers() -> ExitCode {
+    let peers = Peers::start();
+    println!("export ACTIONS_ID_TOKEN_REQUEST_URL='{}'", peers.issuer.request_url());
+    println!("export ACTIONS_ID_TOKEN_REQUEST_TOKEN='{}'", peers.issuer.request_token());
+    println!("export HOIST_DEMO_ROLE='{ROLE}'");
+    println!("export HOIST_DEMO_STS='{}'", peers.sts.url());
+    println!("export HOIST_DEMO_READY=1");
+    // Serve until whoever started us closes our stdin.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => demo(),
+        Some("peers") => serve_peers(),
+        Some(other) => {
+            println!("usage: hoist-demo [peers]  (unknown argument `{other}`)");
+            ExitCode::FAILURE
+        }
+    }
+}
