@@ -29,11 +29,18 @@ impl Peers {
         let issuer = OidcIssuer::start();
         issuer.set_claim("sub", "repo:myshop/myshop-api:ref:refs/heads/main");
         issuer.set_claim("repository", "myshop/myshop-api");
-        issuer.set_claim("job_workflow_ref", "myshop/myshop-api/.github/workflows/ci.yaml@refs/heads/main");
+        issuer.set_claim(
+            "job_workflow_ref",
+            "myshop/myshop-api/.github/workflows/ci.yaml@refs/heads/main",
+        );
         let moto = Moto::start();
         let sts = StsFront::start(&issuer, &moto);
         sts.trust(ROLE, TrustPolicy::main_branch("myshop/myshop-api"));
-        Self { issuer, sts, _moto: moto }
+        Self {
+            issuer,
+            sts,
+            _moto: moto,
+        }
     }
 
     fn job(&self) -> Sandbox {
@@ -41,7 +48,10 @@ impl Peers {
         sandbox
             .env("GITHUB_REPOSITORY", "myshop/myshop-api")
             .env("ACTIONS_ID_TOKEN_REQUEST_URL", &self.issuer.request_url())
-            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &self.issuer.request_token())
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                &self.issuer.request_token(),
+            )
             .input("aws-region", "eu-west-1")
             .input("role-to-assume", ROLE)
             .input("sts-endpoint", &self.sts.url());
@@ -52,13 +62,21 @@ impl Peers {
 fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("own path");
     let path = exe.with_file_name(name);
-    assert!(path.is_file(), "{} is missing: build it with `cargo build --profile ci --bins`", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build --profile ci --bins`",
+        path.display()
+    );
     path
 }
 
 fn show(title: &str, run: &RunResult) {
     println!("\n── {title} (exit {})", run.code.unwrap_or(-1));
-    for line in run.stdout.lines().filter(|l| !l.starts_with("::add-mask::")) {
+    for line in run
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+    {
         // Annotations are escaped onto one line; show them as the runner does.
         for part in hoist_testkit::sandbox::unescape(line).lines() {
             println!("   │ {part}");
@@ -76,7 +94,9 @@ fn show(title: &str, run: &RunResult) {
 
 fn demo() -> ExitCode {
     println!("hoist demo: the CI half of a GitOps pipeline, against local peers");
-    println!("peers: a stand-in GitHub OIDC issuer, moto (STS) behind a trust-checking STS front\n");
+    println!(
+        "peers: a stand-in GitHub OIDC issuer, moto (STS) behind a trust-checking STS front\n"
+    );
     let peers = Peers::start();
 
     println!("1. oidc-assume — GitHub OIDC token → STS → short-lived credentials");
@@ -84,19 +104,34 @@ fn demo() -> ExitCode {
     show("push to main in myshop/myshop-api", &run);
     let ok = run.code == Some(0);
 
-    peers.issuer.set_claim("sub", "repo:myshop/myshop-api:ref:refs/heads/feature-x");
+    peers
+        .issuer
+        .set_claim("sub", "repo:myshop/myshop-api:ref:refs/heads/feature-x");
     peers.issuer.set_claim("ref", "refs/heads/feature-x");
     let denied = peers.job().run(binary("oidc-assume"), &[]);
-    show("the same job from a feature branch: the trust policy says no, and oidc-assume explains", &denied);
+    show(
+        "the same job from a feature branch: the trust policy says no, and oidc-assume explains",
+        &denied,
+    );
 
     println!("\nStill to come: ecr-push, sign, bump-manifest, open-promotion-pr, wait-for-sync.");
-    if ok && denied.code == Some(1) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok && denied.code == Some(1) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn serve_peers() -> ExitCode {
     let peers = Peers::start();
-    println!("export ACTIONS_ID_TOKEN_REQUEST_URL='{}'", peers.issuer.request_url());
-    println!("export ACTIONS_ID_TOKEN_REQUEST_TOKEN='{}'", peers.issuer.request_token());
+    println!(
+        "export ACTIONS_ID_TOKEN_REQUEST_URL='{}'",
+        peers.issuer.request_url()
+    );
+    println!(
+        "export ACTIONS_ID_TOKEN_REQUEST_TOKEN='{}'",
+        peers.issuer.request_token()
+    );
     println!("export HOIST_DEMO_ROLE='{ROLE}'");
     println!("export HOIST_DEMO_STS='{}'", peers.sts.url());
     println!("export HOIST_DEMO_READY=1");

@@ -7,7 +7,7 @@ use std::path::Path;
 use hoist_runner::{ActionSpec, InputKind};
 use saphyr::{LoadableYamlNode, YamlOwned};
 
-fn text<'a>(node: Option<&'a YamlOwned>) -> Option<String> {
+fn text(node: Option<&YamlOwned>) -> Option<String> {
     let node = node?;
     node.as_str()
         .map(String::from)
