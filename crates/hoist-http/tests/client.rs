@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use hoist_http::{Environment, HttpClient, HttpError, HttpOptions, ManualClock, RetryPolicy};
 use hoist_runner::Diagnostic;
+use hoist_testkit::block_on;
 use hoist_testkit::tls::TestCa;
 use hoist_testkit::{Fault, Response, Router, StandIn};
 
@@ -33,14 +34,6 @@ fn policy(attempts: u32) -> RetryPolicy {
         max_attempts: attempts,
         ..RetryPolicy::default()
     }
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 fn get(

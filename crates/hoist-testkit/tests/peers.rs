@@ -1,16 +1,9 @@
 //! The real peers start, answer, and stop.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use hoist_testkit::block_on;
 use hoist_testkit::peers::git;
 use hoist_testkit::{GitRemote, Moto, Registry, RegistryAuth};
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
 
 #[test]
 fn moto_answers_sts() {

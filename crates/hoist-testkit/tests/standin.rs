@@ -3,15 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use hoist_testkit::block_on;
 use hoist_testkit::{Fault, Response, Router, StandIn};
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
 
 fn counter() -> StandIn {
     let count = Arc::new(Mutex::new(0));

@@ -252,7 +252,10 @@ impl Settings {
             .transpose()?;
 
         let attempts = inputs.number("retry-max-attempts", 1, 20)?.unwrap_or(5) as u32;
-        let timeout = match inputs.number("action-timeout-s", 1, 3600)? {
+        // configure-aws-credentials reads `action-timeout-s: 0` as "no limit";
+        // here the longest a step may take is an hour.
+        let timeout = match inputs.number("action-timeout-s", 0, 3600)? {
+            Some(0) => Duration::from_secs(3600),
             Some(seconds) => Duration::from_secs(seconds),
             None => inputs
                 .duration("timeout")?

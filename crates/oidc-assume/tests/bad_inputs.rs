@@ -119,6 +119,10 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
+        set: &[("action-timeout-s", "99999")],
+        says: &["input `action-timeout-s` must be between 0 and 3600, got `99999`"],
+    },
+    Row {
         set: &[("output-credentials", "yes")],
         says: &[
             "input `output-credentials` must be a boolean, got `yes`",
