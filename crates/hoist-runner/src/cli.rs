@@ -127,10 +127,7 @@ fn switch_named(spec: &'static ActionSpec, name: &str) -> Option<&'static str> {
     if spec.dry_run && name == "dry-run" {
         return Some("dry-run");
     }
-    spec.switches
-        .iter()
-        .find(|switch| switch.name == name)
-        .map(|switch| switch.name)
+    spec.switch(name).map(|switch| switch.name)
 }
 
 /// The known flag nearest to `name`, when it is a typo away.

@@ -186,8 +186,13 @@ pub fn run<E: Diagnostic>(
     body: impl FnOnce(&mut Runner) -> Result<(), E>,
 ) -> ExitCode {
     let parsed = cli::parse(spec, args);
-    let data_mode = matches!(&parsed, Ok(Invocation::Run(arguments))
-        if arguments.switches.iter().any(|name| spec.switches.iter().any(|s| s.name == *name && s.stdout_is_data)));
+    let data_mode = match &parsed {
+        Ok(Invocation::Run(arguments)) => arguments.switches.iter().any(|name| {
+            spec.switch(name)
+                .is_some_and(|switch| switch.stdout_is_data)
+        }),
+        _ => false,
+    };
     let mode = if data_mode {
         Mode::Data
     } else if env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true") {

@@ -28,6 +28,11 @@ impl ActionSpec {
     pub fn input(&self, name: &str) -> Option<&InputSpec> {
         self.inputs.iter().find(|input| input.name == name)
     }
+
+    /// The switch declared under `name`, if any.
+    pub fn switch(&self, name: &str) -> Option<&SwitchSpec> {
+        self.switches.iter().find(|switch| switch.name == name)
+    }
 }
 
 /// One input of an action.
