@@ -156,11 +156,15 @@ impl HttpClient {
                     attempts: failure.attempts,
                     source: source.without_url(),
                 },
-                Attempt::Status { status, .. } => HttpError::Status {
+                Attempt::Status {
+                    status,
+                    retry_after,
+                } => HttpError::Status {
                     method,
                     url,
                     status,
                     attempts: failure.attempts,
+                    retry_after,
                 },
                 Attempt::Refused(error) => error,
             }
@@ -170,7 +174,7 @@ impl HttpClient {
 
 /// Connection failures, timeouts and broken exchanges can pass; a refused
 /// redirect or a malformed request cannot.
-fn is_transient(error: &reqwest::Error) -> bool {
+pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
     !error.is_redirect()
         && !error.is_builder()
         && (error.is_connect() || error.is_timeout() || error.is_request() || error.is_body())

@@ -91,10 +91,27 @@ pub enum HttpError {
         status: u16,
         /// How many attempts were made.
         attempts: u32,
+        /// The wait the server asked for, if it did.
+        retry_after: Option<std::time::Duration>,
     },
 }
 
 impl HttpError {
+    /// Whether another attempt could succeed: for callers that retry a
+    /// sequence of requests as one operation.
+    pub fn verdict(&self) -> crate::retry::Verdict {
+        use crate::retry::Verdict;
+        match self {
+            Self::Status { retry_after, .. } => Verdict::Retry {
+                after: *retry_after,
+            },
+            Self::Send { source, .. } if crate::client::is_transient(source) => {
+                Verdict::Retry { after: None }
+            }
+            _ => Verdict::Fail,
+        }
+    }
+
     /// Whether the transport error was a certificate the trust store did not
     /// accept.
     fn is_certificate_problem(&self) -> bool {

@@ -116,7 +116,13 @@ impl Console {
             if part.is_empty() || self.secrets.iter().any(|known| known == part) {
                 continue;
             }
-            if self.in_actions() && !part.contains('\n') {
+            // A value holding a secret already masked is hidden by that mask;
+            // announcing it would print the secret inside the command.
+            let covered = self
+                .secrets
+                .iter()
+                .any(|known| part.contains(known.as_str()));
+            if self.in_actions() && !part.contains('\n') && !covered {
                 self.write_raw(&format!("::add-mask::{}", escape_data(part)));
             }
             self.secrets.push(part.to_owned());
@@ -336,6 +342,15 @@ mod tests {
             !text.contains("AAAA\nBBBB"),
             "a multi-line mask must not be written raw"
         );
+    }
+
+    #[test]
+    fn a_value_containing_a_masked_secret_is_not_announced_again() {
+        let (mut console, out, _) = console(true, false);
+        console.mask("pw-1");
+        console.mask_with_base64("ci:pw-1");
+        assert_eq!(out.text(), "::add-mask::pw-1\n::add-mask::Y2k6cHctMQ==\n");
+        assert_eq!(console.redact("ci:pw-1"), "***");
     }
 
     #[test]

@@ -15,8 +15,10 @@
 
 pub mod act;
 pub mod action_yml;
+pub mod oci;
 pub mod oidc;
 pub mod peers;
+pub mod proxy;
 pub mod sandbox;
 pub mod standin;
 pub mod sts;

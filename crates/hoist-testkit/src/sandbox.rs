@@ -123,8 +123,19 @@ impl Sandbox {
     }
 
     /// Runs `program` with `args` in the workspace, with exactly the
-    /// sandbox's environment.
+    /// sandbox's environment. The result holds what this run appended to the
+    /// runner files, not what earlier runs left there.
     pub fn run(&self, program: impl AsRef<Path>, args: &[&str]) -> RunResult {
+        let read = |variable: &str| {
+            self.env
+                .get(variable)
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default()
+        };
+        let before: BTreeMap<&str, usize> = FILE_VARIABLES
+            .iter()
+            .map(|(v, _)| (*v, read(v).len()))
+            .collect();
         let output = Command::new(program.as_ref())
             .args(args)
             .env_clear()
@@ -140,11 +151,9 @@ impl Sandbox {
             files: FILE_VARIABLES
                 .iter()
                 .map(|(variable, _)| {
-                    let path = self.env.get(*variable).map(PathBuf::from);
-                    let text = path
-                        .and_then(|p| std::fs::read_to_string(p).ok())
-                        .unwrap_or_default();
-                    ((*variable).to_owned(), text)
+                    let text = read(variable);
+                    let start = before.get(variable).copied().unwrap_or(0).min(text.len());
+                    ((*variable).to_owned(), text[start..].to_owned())
                 })
                 .collect(),
         }

@@ -461,3 +461,100 @@ async fn answer(
         .body(Full::new(Bytes::from(response.body)))
         .expect("valid response"))
 }
+
+/// Sends `request` on to the plain-HTTP server at `base_url` over one
+/// HTTP/1.1 connection and hands back its answer: how a stand-in "front"
+/// checks or breaks some requests and passes the rest to a real peer. The
+/// client's `Host` header is kept, so absolute URLs the peer makes (upload
+/// locations) point back at the front. Blocking is fine: a front serves one
+/// test.
+pub fn forward(base_url: &str, request: &Request) -> Response {
+    use std::io::{Read as _, Write as _};
+    let address = base_url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream =
+        std::net::TcpStream::connect(address).expect("the peer behind the front is up");
+    let target = match &request.query {
+        Some(query) => format!("{}?{query}", request.path),
+        None => request.path.clone(),
+    };
+    let mut head = format!(
+        "{} {target} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        request.method,
+        request.body.len()
+    );
+    if request.header("host").is_none() {
+        head.push_str(&format!("Host: {address}\r\n"));
+    }
+    for (name, value) in &request.headers {
+        if !matches!(
+            name.as_str(),
+            "connection" | "content-length" | "transfer-encoding"
+        ) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(&request.body))
+        .expect("write to the peer");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read from the peer");
+    parse_response(&raw, request.method == "HEAD")
+}
+
+fn parse_response(raw: &[u8], head_only: bool) -> Response {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("HTTP head");
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(502);
+    let mut response = Response::new(status);
+    let mut chunked = false;
+    let mut length = None;
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+            match name.as_str() {
+                "transfer-encoding" if value.contains("chunked") => chunked = true,
+                "content-length" => length = Some(value.to_owned()),
+                "connection" | "date" | "server" | "transfer-encoding" => {}
+                _ => response = response.header(&name, value),
+            }
+        }
+    }
+    let body = &raw[split + 4..];
+    if head_only {
+        // A HEAD answer keeps the length it would have had.
+        if let Some(length) = length {
+            response = response.header("content-length", &length);
+        }
+        return response;
+    }
+    response.body(if chunked {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    })
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&body[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&body[start..(start + size).min(body.len())]);
+        body = &body[(start + size + 2).min(body.len())..];
+    }
+    out
+}

@@ -4,8 +4,6 @@
 //! call to moto.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -151,7 +149,7 @@ fn handle(front: &Mutex<Front>, request: &Request) -> Response {
     }
     let moto_url = state.moto_url.clone();
     drop(state);
-    forward(&moto_url, request)
+    crate::standin::forward(&moto_url, request)
 }
 
 /// What real STS would refuse, in the order it checks.
@@ -282,83 +280,6 @@ fn error(status: u16, code: &str, message: &str) -> Response {
     Response::new(status).header("content-type", "text/xml").body(format!(
         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>\n</ErrorResponse>\n"
     ))
-}
-
-/// Sends the request on to moto over a plain HTTP/1.1 connection and hands
-/// back its answer. Blocking is fine: a stand-in serves one test.
-fn forward(moto_url: &str, request: &Request) -> Response {
-    let address = moto_url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).expect("moto is up");
-    let mut head = format!(
-        "POST / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        request.body.len()
-    );
-    for (name, value) in &request.headers {
-        if !matches!(
-            name.as_str(),
-            "host" | "connection" | "content-length" | "transfer-encoding"
-        ) {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-    }
-    head.push_str("\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(&request.body))
-        .expect("write to moto");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read from moto");
-    parse_response(&raw)
-}
-
-fn parse_response(raw: &[u8]) -> Response {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("HTTP head");
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(502);
-    let mut response = Response::new(status);
-    let mut chunked = false;
-    for line in lines {
-        if let Some((name, value)) = line.split_once(':') {
-            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
-            if name == "transfer-encoding" && value.contains("chunked") {
-                chunked = true;
-            } else if !matches!(
-                name.as_str(),
-                "content-length" | "connection" | "date" | "server"
-            ) {
-                response = response.header(&name, value);
-            }
-        }
-    }
-    let body = &raw[split + 4..];
-    response.body(if chunked {
-        dechunk(body)
-    } else {
-        body.to_vec()
-    })
-}
-
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&body[..end]).trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = end + 2;
-        out.extend_from_slice(&body[start..(start + size).min(body.len())]);
-        body = &body[(start + size + 2).min(body.len())..];
-    }
-    out
 }
 
 /// The value of `<tag>` in an STS XML answer.

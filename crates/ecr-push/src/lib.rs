@@ -1,0 +1,308 @@
+//! ecr-push: pushes an image built elsewhere (an OCI layout, an OCI archive,
+//! a `docker save` tar) to a registry without a Docker daemon — blobs in
+//! parallel and streamed, manifests after them, tags last, and never a tag
+//! moved to another digest unless asked.
+
+pub mod docker_config;
+pub mod spec;
+pub mod tags;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hoist_http::{Backoff, HttpClient, HttpError, HttpOptions, RetryPolicy, SystemClock};
+use hoist_oci::push::{PushError, PushOptions, PushReport, push};
+use hoist_oci::registry::{Credentials, Registry, RegistryError};
+use hoist_oci::{ImageSource, SourceError, reference};
+use hoist_runner::{Diagnostic, FileCommandError, InputError, Runner};
+
+pub use spec::SPEC;
+use tags::{GitContext, TagError};
+
+/// The binary's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A failure of ecr-push.
+#[derive(Debug, thiserror::Error)]
+pub enum PushActionError {
+    /// An input is missing or malformed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A tag or tag rule is wrong.
+    #[error(transparent)]
+    Tag(#[from] TagError),
+    /// The image source cannot be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// HTTP setup or a request failed.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The push failed.
+    #[error(transparent)]
+    Push(#[from] PushError),
+    /// The Docker config cannot be used.
+    #[error(transparent)]
+    DockerConfig(#[from] docker_config::DockerConfigError),
+    /// The runner's files could not be written.
+    #[error(transparent)]
+    Files(#[from] FileCommandError),
+    /// The async runtime could not start.
+    #[error("could not start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The whole push took longer than `timeout`.
+    #[error("the push did not finish within {0:?}; nothing was tagged")]
+    Timeout(Duration),
+}
+
+impl Diagnostic for PushActionError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::Input(error) => return error.hint(),
+            Self::Http(error) => return error.hint(),
+            Self::Files(error) => return error.hint(),
+            Self::Tag(error) => error.hint(),
+            Self::Source(SourceError::Missing(_) | SourceError::NotAnImage(_)) => {
+                "point `source` at `docker buildx build --output type=oci,dest=image.tar` (or `type=oci,tar=false,dest=dir`) or a `docker save` tar".into()
+            }
+            Self::Source(SourceError::NoPlatform { .. }) => "list platforms the index has in `platforms`, or drop the input to push all".into(),
+            Self::Source(SourceError::Ambiguous(_)) => "save or build a single image (or one multi-platform index) into the source".into(),
+            Self::Source(_) => "the image source is damaged: build it again".into(),
+            Self::Push(PushError::TagExists { tag, .. }) => format!(
+                "tags are immutable here: push a new tag, or set `immutable-guard: false` to move `{tag}` on purpose"
+            ),
+            Self::Push(PushError::TagImmutable { .. }) => "the repository's tags are immutable: push a new tag (type=sha gives one per commit)".into(),
+            Self::Push(PushError::Registry(RegistryError::Unauthorized { anonymous: true, .. })) => {
+                "pass `registry-username` and `registry-password`, or log in first so the Docker config has the registry".into()
+            }
+            Self::Push(PushError::Registry(RegistryError::Unauthorized { .. })) => {
+                "check `registry-username`/`registry-password` (or the Docker config's auths entry) and that they may push to the repository".into()
+            }
+            Self::Push(PushError::Registry(RegistryError::Http(error))) => return error.hint(),
+            Self::Push(PushError::Registry(RegistryError::Source(_))) => "the image source is damaged: build it again".into(),
+            Self::Push(PushError::Registry(_)) => "check the repository exists and the credentials may push to it; nothing was tagged".into(),
+            Self::DockerConfig(_) => "pass `registry-username` and `registry-password` instead, or fix the Docker config".into(),
+            Self::Timeout(_) => "raise `timeout`, or check the network to the registry".into(),
+            Self::Runtime(_) => "this is a bug in hoist or an exhausted runner: please report it with the step's log".into(),
+        })
+    }
+}
+
+/// Everything the inputs say, checked.
+struct Settings {
+    source: PathBuf,
+    registry: String,
+    repository: String,
+    tag_lines: Vec<String>,
+    platforms: Vec<String>,
+    username: Option<String>,
+    password: Option<String>,
+    insecure: bool,
+    options: PushOptions,
+    attempts: u32,
+    timeout: Duration,
+    ca_bundle: Option<PathBuf>,
+}
+
+fn invalid(name: &str, reason: String, hint: &str) -> InputError {
+    InputError::Invalid {
+        name: name.to_owned(),
+        reason,
+        hint: hint.to_owned(),
+    }
+}
+
+impl Settings {
+    fn read(runner: &Runner) -> Result<Self, InputError> {
+        let inputs = runner.inputs();
+        let source = PathBuf::from(inputs.required("source")?);
+        let source = match runner.env("GITHUB_WORKSPACE") {
+            Some(workspace) if source.is_relative() => PathBuf::from(workspace).join(source),
+            _ => source,
+        };
+        let registry = inputs.required("registry")?.to_owned();
+        reference::validate_registry(&registry).map_err(|reason| invalid("registry", reason, "write the registry as host[:port], such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`"))?;
+        let repository = inputs.required("repository")?.to_owned();
+        reference::validate_repository(&repository).map_err(|reason| {
+            invalid(
+                "repository",
+                reason,
+                "use lower-case names such as `myshop/myshop-api`",
+            )
+        })?;
+        let mount_from = inputs.names("mount-from");
+        for from in &mount_from {
+            reference::validate_repository(from).map_err(|reason| {
+                invalid(
+                    "mount-from",
+                    reason,
+                    "list repository names on the same registry",
+                )
+            })?;
+        }
+        let platforms = inputs.names("platforms");
+        for platform in &platforms {
+            let parts = platform.split('/').count();
+            if !(2..=3).contains(&parts)
+                || platform.split('/').any(str::is_empty)
+                || platform.contains(char::is_whitespace)
+            {
+                return Err(invalid(
+                    "platforms",
+                    format!("`{platform}` is not os/arch[/variant]"),
+                    "write platforms such as `linux/amd64, linux/arm64/v8`",
+                ));
+            }
+        }
+        let username = inputs.get("registry-username").map(String::from);
+        let password = inputs.get("registry-password").map(String::from);
+        if username.is_some() != password.is_some() {
+            return Err(invalid(
+                "registry-password",
+                "registry-username and registry-password go together".into(),
+                "set both, or neither to use the Docker config",
+            ));
+        }
+        let timeout = inputs
+            .duration("timeout")?
+            .unwrap_or(Duration::from_secs(1800));
+        if timeout.is_zero() {
+            return Err(invalid(
+                "timeout",
+                "it must be longer than zero".into(),
+                "write a duration such as `30m`",
+            ));
+        }
+        Ok(Self {
+            source,
+            registry,
+            repository,
+            tag_lines: inputs.lines("tags"),
+            platforms,
+            username,
+            password,
+            insecure: inputs.bool("insecure-registry")?,
+            options: PushOptions {
+                concurrency: inputs.number("concurrency", 1, 16)?.unwrap_or(4) as usize,
+                mount_from,
+                immutable_guard: match inputs.get("immutable-guard") {
+                    Some(_) => inputs.bool("immutable-guard")?,
+                    None => true,
+                },
+            },
+            attempts: inputs.number("retry-max-attempts", 1, 20)?.unwrap_or(5) as u32,
+            timeout,
+            ca_bundle: inputs.get("ca-bundle").map(PathBuf::from),
+        })
+    }
+}
+
+/// Runs ecr-push.
+pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
+    let settings = Settings::read(runner)?;
+    let context = GitContext {
+        git_ref: runner
+            .env("GITHUB_REF")
+            .unwrap_or("refs/heads/main")
+            .to_owned(),
+        sha: runner.env("GITHUB_SHA").unwrap_or_default().to_owned(),
+    };
+    let tags = tags::derive_tags(&settings.tag_lines, &context)?;
+    let base = hoist_http::registry_base(&settings.registry, settings.insecure)?;
+
+    let credentials = match (&settings.username, &settings.password) {
+        (Some(username), Some(password)) => Some(Credentials {
+            username: username.clone(),
+            password: password.clone(),
+        }),
+        _ => docker_config::credentials(runner.environment(), &settings.registry)?,
+    };
+    if let Some(credentials) = &credentials {
+        runner.mask(&credentials.password);
+        runner.console().mask_with_base64(&format!(
+            "{}:{}",
+            credentials.username, credentials.password
+        ));
+    }
+
+    let source = ImageSource::open(&settings.source)?;
+    let image = source.load(&settings.platforms)?;
+
+    let mut http_options = HttpOptions::new(SPEC.name, VERSION);
+    http_options.ca_bundle = settings.ca_bundle.clone();
+    let http = HttpClient::new(&http_options, runner.environment())?;
+    let policy = RetryPolicy {
+        max_attempts: settings.attempts,
+        deadline: Some(settings.timeout),
+        backoff: Backoff::default().scaled_by_env(runner.environment()),
+    };
+    let registry = Registry::new(
+        http,
+        base,
+        &settings.repository,
+        credentials,
+        policy,
+        Arc::new(SystemClock::default()),
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(PushActionError::Runtime)?;
+    let report = runtime.block_on(async {
+        let work = async {
+            registry
+                .login(&settings.options.mount_from)
+                .await
+                .map_err(PushError::from)?;
+            push(&registry, &source, &image, &tags, &settings.options).await
+        };
+        tokio::time::timeout(settings.timeout, work).await
+    });
+    let report = report.map_err(|_| PushActionError::Timeout(settings.timeout))??;
+    publish(runner, &settings, &tags, &report, &image.digest)
+}
+
+fn publish(
+    runner: &mut Runner,
+    settings: &Settings,
+    tags: &[String],
+    report: &PushReport,
+    digest: &hoist_oci::Digest,
+) -> Result<(), PushActionError> {
+    let image = format!("{}/{}@{digest}", settings.registry, settings.repository);
+    runner.set_output("digest", digest.as_str())?;
+    runner.set_output("image", &image)?;
+    runner.set_output("tags", &tags.join("\n"))?;
+    runner.set_output("registry", &settings.registry)?;
+    runner.set_output("pushed-bytes", &report.pushed_bytes.to_string())?;
+    runner.set_output("reused-blobs", &report.reused_blobs.to_string())?;
+    runner.console().info(&format!(
+        "Pushed {image}: {} blob(s) uploaded ({} bytes), {} reused; tags written: {}; already there: {}",
+        report.uploaded_blobs,
+        report.pushed_bytes,
+        report.reused_blobs,
+        list(&report.tags_written),
+        list(&report.tags_unchanged),
+    ));
+    let mut summary = format!("### ecr-push\n\n`{image}`\n\n| tag | digest | |\n|---|---|---|\n");
+    for tag in tags {
+        let state = if report.tags_written.contains(tag) {
+            "written"
+        } else {
+            "already there"
+        };
+        summary.push_str(&format!("| `{tag}` | `{digest}` | {state} |\n"));
+    }
+    runner.summary(&summary)?;
+    Ok(())
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
