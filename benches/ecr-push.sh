@@ -63,7 +63,7 @@ upload() {
   location=$(curl -sf -X POST -D - -o /dev/null "http://$HOST/v2/$repo/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
   case "$location" in http*) ;; *) location="http://$HOST$location" ;; esac
   sep='?'; case "$location" in *\?*) sep='&' ;; esac
-  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$LAYOUT/blobs/sha256/$1" "$location${sep}digest=sha256:$1" -o /dev/null
+  curl -sf -X PUT -H 'Content-Type: application/octet-stream' -T "$LAYOUT/blobs/sha256/$1" "$location${sep}digest=sha256:$1" -o /dev/null
 }
 export -f upload; export repo
 ls "$LAYOUT/blobs/sha256" | grep -v "$(basename "$(sha256sum "$MANIFEST" | cut -d' ' -f1)")" | xargs -P 2 -I{} bash -c 'upload {}'
@@ -74,6 +74,9 @@ env "INPUT_SOURCE=$LAYOUT" "INPUT_REGISTRY=$HOST" "INPUT_REPOSITORY=bench/hoist-
   INPUT_INSECURE-REGISTRY=true INPUT_TAGS=bench HOME=/tmp "$BIN" >/dev/null
 HOIST
 cat > "$work/peer.sh" <<'PEER'
+# skopeo's blob-info cache would otherwise make it mount the blobs from the
+# repository of an earlier run instead of uploading them: start it empty.
+rm -f /var/lib/containers/cache/blob-info-cache-v1.* "$HOME"/.local/share/containers/cache/blob-info-cache-v1.*
 skopeo copy -q --dest-tls-verify=false "oci:$LAYOUT:bench" "docker://$HOST/bench/skopeo-$(date +%s%N):bench"
 PEER
 cat > "$work/repush.sh" <<'REPUSH'
@@ -81,6 +84,9 @@ env "INPUT_SOURCE=$LAYOUT" "INPUT_REGISTRY=$HOST" INPUT_REPOSITORY=bench/again \
   INPUT_INSECURE-REGISTRY=true INPUT_TAGS=bench HOME=/tmp "$BIN" >/dev/null
 REPUSH
 for name in floor hoist peer repush; do bash "$work/$name.sh"; done
+# The timed hoist runs upload every byte: check it once.
+pushed=$(GITHUB_OUTPUT=$work/out bash -c 'touch $GITHUB_OUTPUT; bash '"$work/hoist.sh"'; grep -A1 "^pushed-bytes<<" $GITHUB_OUTPUT | tail -1')
+[ "$pushed" -ge $((4 * layer_mib * 1024 * 1024)) ] || { echo "ecr-push uploaded only $pushed bytes" >&2; exit 1; }
 
 hyperfine --runs "$runs" --style none --export-markdown "$work/times.md" \
   -n "floor: curl, 2 at a time" "bash $work/floor.sh" \

@@ -278,3 +278,18 @@ fn action_yml_and_readme_match_the_binary() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/ecr-push");
     hoist_testkit::action_yml::assert_action_matches_spec(&ecr_push::SPEC, &dir);
 }
+
+#[test]
+fn blobs_are_mounted_from_a_sibling_repository() {
+    let mut world = World::new();
+    let (dir, digest) = world.simple_image("app", "v1");
+    world.sandbox.input("source", dir.to_str().unwrap()).input("tags", "base");
+    assert_eq!(world.run().code, Some(0));
+
+    world.sandbox.input("repository", "myshop/other").input("mount-from", REPOSITORY);
+    let run = world.run();
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    assert_eq!(run.outputs()["pushed-bytes"], "0", "every blob was mounted");
+    assert_eq!(run.outputs()["reused-blobs"], "3");
+    assert_eq!(run.outputs()["image"], format!("{}/myshop/other@{digest}", world.registry.host()));
+}
