@@ -278,14 +278,22 @@ fn publish(
     runner.set_output("registry", &settings.registry)?;
     runner.set_output("pushed-bytes", &report.pushed_bytes.to_string())?;
     runner.set_output("reused-blobs", &report.reused_blobs.to_string())?;
-    runner.console().info(&format!(
-        "Pushed {image}: {} blob(s) uploaded ({} bytes), {} reused; tags written: {}; already there: {}",
-        report.uploaded_blobs,
-        report.pushed_bytes,
-        report.reused_blobs,
-        list(&report.tags_written),
-        list(&report.tags_unchanged),
-    ));
+    let message = if report.tags_written.is_empty() {
+        format!(
+            "Already there: {image}, tagged {}; nothing written",
+            list(&report.tags_unchanged)
+        )
+    } else {
+        format!(
+            "Pushed {image}: {} blob(s) uploaded ({} bytes), {} reused; tags written: {}; already there: {}",
+            report.uploaded_blobs,
+            report.pushed_bytes,
+            report.reused_blobs,
+            list(&report.tags_written),
+            list(&report.tags_unchanged),
+        )
+    };
+    runner.console().info(&message);
     let mut summary = format!("### ecr-push\n\n`{image}`\n\n| tag | digest | |\n|---|---|---|\n");
     for tag in tags {
         let state = if report.tags_written.contains(tag) {

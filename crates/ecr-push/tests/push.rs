@@ -283,13 +283,22 @@ fn action_yml_and_readme_match_the_binary() {
 fn blobs_are_mounted_from_a_sibling_repository() {
     let mut world = World::new();
     let (dir, digest) = world.simple_image("app", "v1");
-    world.sandbox.input("source", dir.to_str().unwrap()).input("tags", "base");
+    world
+        .sandbox
+        .input("source", dir.to_str().unwrap())
+        .input("tags", "base");
     assert_eq!(world.run().code, Some(0));
 
-    world.sandbox.input("repository", "myshop/other").input("mount-from", REPOSITORY);
+    world
+        .sandbox
+        .input("repository", "myshop/other")
+        .input("mount-from", REPOSITORY);
     let run = world.run();
     assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.outputs()["pushed-bytes"], "0", "every blob was mounted");
     assert_eq!(run.outputs()["reused-blobs"], "3");
-    assert_eq!(run.outputs()["image"], format!("{}/myshop/other@{digest}", world.registry.host()));
+    assert_eq!(
+        run.outputs()["image"],
+        format!("{}/myshop/other@{digest}", world.registry.host())
+    );
 }

@@ -52,7 +52,10 @@ fn a_bearer_challenge_is_answered_with_a_scoped_token() {
     let front = token_front(&registry, Arc::clone(&scopes));
     let images = tempfile::tempdir().unwrap();
     let layout = hoist_testkit::oci::Layout::new(&images.path().join("app"));
-    let root = layout.image("linux/amd64", &[hoist_testkit::oci::layer("a", b"token auth")]);
+    let root = layout.image(
+        "linux/amd64",
+        &[hoist_testkit::oci::layer("a", b"token auth")],
+    );
     let digest = layout.finish(&root);
 
     let mut sandbox = Sandbox::new();
@@ -68,8 +71,14 @@ fn a_bearer_challenge_is_answered_with_a_scoped_token() {
     let run = sandbox.run(binary(), &[]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.outputs()["digest"], digest);
-    assert_eq!(scopes.lock().unwrap().as_slice(), [format!("repository:{REPOSITORY}:pull,push")]);
-    assert!(!run.stdout.contains(TOKEN), "the registry token never reaches the log");
+    assert_eq!(
+        scopes.lock().unwrap().as_slice(),
+        [format!("repository:{REPOSITORY}:pull,push")]
+    );
+    assert!(
+        !run.stdout.contains(TOKEN),
+        "the registry token never reaches the log"
+    );
 
     sandbox.input("registry-password", "wrong");
     let denied = sandbox.run(binary(), &[]);

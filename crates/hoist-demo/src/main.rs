@@ -11,9 +11,10 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use hoist_testkit::oci::{Layout, layer};
 use hoist_testkit::oidc::OidcIssuer;
 use hoist_testkit::sts::{StsFront, TrustPolicy};
-use hoist_testkit::{Moto, RunResult, Sandbox};
+use hoist_testkit::{Moto, Registry, RegistryAuth, RunResult, Sandbox};
 
 /// The role the demo's job assumes.
 const ROLE: &str = "arn:aws:iam::123456789012:role/github-actions-myshop-api-ecr-push";
@@ -114,8 +115,59 @@ fn demo() -> ExitCode {
         &denied,
     );
 
-    println!("\nStill to come: ecr-push, sign, bump-manifest, open-promotion-pr, wait-for-sync.");
-    if ok && denied.code == Some(1) {
+    println!(
+        "\n2. ecr-push — the image from `docker buildx build --output type=oci` into the registry"
+    );
+    let registry = Registry::start(RegistryAuth::Htpasswd {
+        username: "ci".into(),
+        password: "demo-password".into(),
+    });
+    let images = tempfile::tempdir().expect("temp dir");
+    let build = |name: &str, contents: &[u8]| {
+        let layout = Layout::new(&images.path().join(name));
+        let root = layout.image(
+            "linux/amd64",
+            &[
+                layer("app/server", contents),
+                layer("etc/config", b"port=8080"),
+            ],
+        );
+        layout.finish(&root);
+        layout.dir().display().to_string()
+    };
+    let push = |source: &str| {
+        let mut job = Sandbox::new();
+        job.env("GITHUB_REPOSITORY", "myshop/myshop-api")
+            .env("GITHUB_REF", "refs/tags/v1.4.2")
+            .input("source", source)
+            .input("registry", &registry.host())
+            .input("repository", "myshop/myshop-api")
+            .input("insecure-registry", "true")
+            .input("registry-username", "ci")
+            .input("registry-password", "demo-password")
+            .input("tags", "type=semver,pattern={{version}}\ntype=sha");
+        job.run(binary("ecr-push"), &[])
+    };
+    let first = build("v1", b"build of v1.4.2");
+    let pushed = push(&first);
+    show(
+        "tag v1.4.2: push the OCI layout (blobs in parallel, manifest, then tags)",
+        &pushed,
+    );
+    let again = push(&first);
+    show(
+        "the same job re-run: every tag already points at the digest, nothing is written",
+        &again,
+    );
+    let rebuilt = push(&build("v1-rebuilt", b"a different build"));
+    show(
+        "a different build under the same tags: the immutability guard refuses",
+        &rebuilt,
+    );
+
+    println!("\nStill to come: sign, bump-manifest, open-promotion-pr, wait-for-sync.");
+    let pushes_ok = pushed.code == Some(0) && again.code == Some(0) && rebuilt.code == Some(1);
+    if ok && denied.code == Some(1) && pushes_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
