@@ -68,7 +68,7 @@ fn a_second_push_of_the_same_image_writes_nothing() {
     assert!(
         again
             .stdout
-            .contains("tags written: none; already there: main-0123456"),
+            .contains("tagged main-0123456; nothing written"),
         "{}",
         again.stdout
     );
