@@ -185,10 +185,7 @@ impl Settings {
             options: PushOptions {
                 concurrency: inputs.number("concurrency", 1, 16)?.unwrap_or(4) as usize,
                 mount_from,
-                immutable_guard: match inputs.get("immutable-guard") {
-                    Some(_) => inputs.bool("immutable-guard")?,
-                    None => true,
-                },
+                immutable_guard: inputs.bool("immutable-guard")?,
             },
             attempts: inputs.number("retry-max-attempts", 1, 20)?.unwrap_or(5) as u32,
             timeout,

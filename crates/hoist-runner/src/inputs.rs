@@ -122,7 +122,7 @@ impl Inputs {
         })
     }
 
-    /// A boolean input; absent means `false`.
+    /// A boolean input; absent (and without a default) means `false`.
     pub fn bool(&self, name: &str) -> Result<bool, InputError> {
         match self.get(name) {
             None => Ok(false),
