@@ -4,10 +4,11 @@
 //! moved to another digest unless asked.
 
 pub mod docker_config;
+pub mod ecr;
 pub mod spec;
 pub mod tags;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +48,15 @@ pub enum PushActionError {
     /// The runner's files could not be written.
     #[error(transparent)]
     Files(#[from] FileCommandError),
+    /// ECR's API failed.
+    #[error(transparent)]
+    Ecr(#[from] ecr::EcrError),
+    /// The AWS HTTP client could not be set up.
+    #[error(transparent)]
+    AwsSetup(#[from] hoist_aws::AwsSetupError),
+    /// No region for ECR could be found.
+    #[error("no AWS region is set for ECR")]
+    NoRegion,
     /// The async runtime could not start.
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
@@ -72,6 +82,11 @@ impl Diagnostic for PushActionError {
                 "tags are immutable here: push a new tag, or set `immutable-guard: false` to move `{tag}` on purpose"
             ),
             Self::Push(PushError::TagImmutable { .. }) => "the repository's tags are immutable: push a new tag (type=sha gives one per commit)".into(),
+            Self::Push(PushError::Registry(RegistryError::Api { status: 403, message, .. }))
+                if message.contains("quota") || message.contains("limit") =>
+            {
+                "an ECR service quota was reached (images per repository: 100,000): expire old images with a lifecycle policy, or ask AWS for a higher quota".into()
+            }
             Self::Push(PushError::Registry(RegistryError::Unauthorized { anonymous: true, .. })) => {
                 "pass `registry-username` and `registry-password`, or log in first so the Docker config has the registry".into()
             }
@@ -83,6 +98,10 @@ impl Diagnostic for PushActionError {
             Self::Push(PushError::Registry(_)) => "check the repository exists and the credentials may push to it; nothing was tagged".into(),
             Self::DockerConfig(_) => "pass `registry-username` and `registry-password` instead, or fix the Docker config".into(),
             Self::Timeout(_) => "raise `timeout`, or check the network to the registry".into(),
+            Self::Ecr(error) => error.hint(),
+            Self::AwsSetup(hoist_aws::AwsSetupError::Trust(error)) => return error.hint(),
+            Self::AwsSetup(_) => "check HTTPS_PROXY/HTTP_PROXY; if they are right, report this with the step's log".into(),
+            Self::NoRegion => "set `aws-region`, or run oidc-assume first (it exports AWS_REGION)".into(),
             Self::Runtime(_) => "this is a bug in hoist or an exhausted runner: please report it with the step's log".into(),
         })
     }
@@ -91,7 +110,11 @@ impl Diagnostic for PushActionError {
 /// Everything the inputs say, checked.
 struct Settings {
     source: PathBuf,
-    registry: String,
+    registry: Option<String>,
+    region: Option<String>,
+    create_repository: bool,
+    lifecycle_policy: Option<PathBuf>,
+    docker_login: bool,
     repository: String,
     tag_lines: Vec<String>,
     platforms: Vec<String>,
@@ -120,8 +143,32 @@ impl Settings {
             Some(workspace) if source.is_relative() => PathBuf::from(workspace).join(source),
             _ => source,
         };
-        let registry = inputs.required("registry")?.to_owned();
-        reference::validate_registry(&registry).map_err(|reason| invalid("registry", reason, "write the registry as host[:port], such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`"))?;
+        let registry = inputs.get("registry").map(String::from);
+        if let Some(registry) = &registry {
+            reference::validate_registry(registry).map_err(|reason| {
+                invalid("registry", reason, "write the registry as host[:port], such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`")
+            })?;
+        }
+        let region = inputs.get("aws-region").map(String::from);
+        if let Some(region) = &region
+            && !(region.len() <= 32
+                && region.split('-').count() >= 3
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+        {
+            return Err(invalid(
+                "aws-region",
+                format!("`{region}` is not an AWS region"),
+                "write a region code such as `eu-west-1`",
+            ));
+        }
+        let workspace_path = |value: &str| match runner.env("GITHUB_WORKSPACE") {
+            Some(workspace) if Path::new(value).is_relative() => {
+                PathBuf::from(workspace).join(value)
+            }
+            _ => PathBuf::from(value),
+        };
         let repository = inputs.required("repository")?.to_owned();
         reference::validate_repository(&repository).map_err(|reason| {
             invalid(
@@ -176,6 +223,10 @@ impl Settings {
         Ok(Self {
             source,
             registry,
+            region,
+            create_repository: inputs.bool("create-repository")?,
+            lifecycle_policy: inputs.get("lifecycle-policy").map(workspace_path),
+            docker_login: inputs.bool("docker-login")?,
             repository,
             tag_lines: inputs.lines("tags"),
             platforms,
@@ -194,6 +245,80 @@ impl Settings {
     }
 }
 
+/// Where the registry credentials come from.
+enum Login {
+    /// `registry-username` / `registry-password`, or the Docker config.
+    Given(Option<Credentials>),
+    /// ECR's `GetAuthorizationToken` with the AWS credentials in the environment.
+    Ecr,
+}
+
+/// ECR login is used for an ECR host or an omitted registry, and for any
+/// other registry when no credentials were given, the Docker config has
+/// none, and AWS credentials are in the environment (how tests and VPC
+/// endpoints point the data path elsewhere).
+fn choose_login(
+    settings: &Settings,
+    env: &hoist_http::Environment,
+) -> Result<Login, PushActionError> {
+    if let (Some(username), Some(password)) = (&settings.username, &settings.password) {
+        return Ok(Login::Given(Some(Credentials {
+            username: username.clone(),
+            password: password.clone(),
+        })));
+    }
+    let Some(registry) = &settings.registry else {
+        return Ok(Login::Ecr);
+    };
+    if ecr::parse_ecr_host(registry).is_some() {
+        return Ok(Login::Ecr);
+    }
+    if let Some(credentials) = docker_config::credentials(env, registry)? {
+        return Ok(Login::Given(Some(credentials)));
+    }
+    let has_aws = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ]
+    .iter()
+    .any(|name| env.get(*name).is_some_and(|v| !v.is_empty()));
+    Ok(if has_aws {
+        Login::Ecr
+    } else {
+        Login::Given(None)
+    })
+}
+
+/// An ECR API client over hoist's HTTP client, with the endpoint the
+/// environment names (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL`) checked
+/// against the scheme policy.
+async fn ecr_client(
+    settings: &Settings,
+    env: &hoist_http::Environment,
+) -> Result<aws_sdk_ecr::Client, PushActionError> {
+    let mut plain_http = false;
+    for variable in ["AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL"] {
+        if let Some(url) = env.get(variable).filter(|v| !v.is_empty()) {
+            plain_http |= hoist_http::parse_endpoint(variable, url)?.scheme() == "http";
+        }
+    }
+    let http = hoist_aws::http_client(env, settings.ca_bundle.as_deref(), plain_http)?;
+    let region = settings.region.clone().or_else(|| {
+        settings
+            .registry
+            .as_deref()
+            .and_then(ecr::parse_ecr_host)
+            .map(|host| host.region)
+    });
+    let config = hoist_aws::sdk_config(http, region).await;
+    if config.region().is_none() {
+        return Err(PushActionError::NoRegion);
+    }
+    Ok(aws_sdk_ecr::Client::new(&config))
+}
+
 /// Runs ecr-push.
 pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
     let settings = Settings::read(runner)?;
@@ -205,14 +330,42 @@ pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
         sha: runner.env("GITHUB_SHA").unwrap_or_default().to_owned(),
     };
     let tags = tags::derive_tags(&settings.tag_lines, &context)?;
-    let base = hoist_http::registry_base(&settings.registry, settings.insecure)?;
+    let lifecycle = settings
+        .lifecycle_policy
+        .as_deref()
+        .map(ecr::read_lifecycle_policy)
+        .transpose()?;
+    let source = ImageSource::open(&settings.source)?;
+    let image = source.load(&settings.platforms)?;
+    let env = runner.environment().clone();
 
-    let credentials = match (&settings.username, &settings.password) {
-        (Some(username), Some(password)) => Some(Credentials {
-            username: username.clone(),
-            password: password.clone(),
-        }),
-        _ => docker_config::credentials(runner.environment(), &settings.registry)?,
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(PushActionError::Runtime)?;
+
+    let (host, credentials, ecr_client) = match choose_login(&settings, &env)? {
+        Login::Given(credentials) => {
+            let host = settings.registry.clone().unwrap_or_default();
+            (host, credentials, None)
+        }
+        Login::Ecr => {
+            let (client, (endpoint_host, password)) = runtime.block_on(async {
+                let client = ecr_client(&settings, &env).await?;
+                let login = ecr::login(&client).await?;
+                Ok::<_, PushActionError>((client, login))
+            })?;
+            let host = settings.registry.clone().unwrap_or(endpoint_host);
+            (
+                host,
+                Some(Credentials {
+                    username: "AWS".into(),
+                    password,
+                }),
+                Some(client),
+            )
+        }
     };
     if let Some(credentials) = &credentials {
         runner.mask(&credentials.password);
@@ -221,58 +374,84 @@ pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
             credentials.username, credentials.password
         ));
     }
-
-    let source = ImageSource::open(&settings.source)?;
-    let image = source.load(&settings.platforms)?;
+    reference::validate_registry(&host)
+        .map_err(|reason| invalid("registry", reason, "write the registry as host[:port]"))?;
+    let base = hoist_http::registry_base(&host, settings.insecure)?;
 
     let mut http_options = HttpOptions::new(SPEC.name, VERSION);
     http_options.ca_bundle = settings.ca_bundle.clone();
-    let http = HttpClient::new(&http_options, runner.environment())?;
+    let http = HttpClient::new(&http_options, &env)?;
     let policy = RetryPolicy {
         max_attempts: settings.attempts,
         deadline: Some(settings.timeout),
-        backoff: Backoff::default().scaled_by_env(runner.environment()),
+        backoff: Backoff::default().scaled_by_env(&env),
     };
     let registry = Registry::new(
         http,
         base,
         &settings.repository,
-        credentials,
+        credentials.clone(),
         policy,
         Arc::new(SystemClock::default()),
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(PushActionError::Runtime)?;
-    let report = runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         let work = async {
+            if let Some(client) = &ecr_client {
+                ecr::ensure_repository(
+                    client,
+                    &settings.repository,
+                    settings.create_repository,
+                    lifecycle.as_deref(),
+                )
+                .await?;
+            }
             registry
                 .login(&settings.options.mount_from)
                 .await
                 .map_err(PushError::from)?;
-            push(&registry, &source, &image, &tags, &settings.options).await
+            Ok::<_, PushActionError>(
+                push(&registry, &source, &image, &tags, &settings.options).await?,
+            )
         };
         tokio::time::timeout(settings.timeout, work).await
     });
-    let report = report.map_err(|_| PushActionError::Timeout(settings.timeout))??;
-    publish(runner, &settings, &tags, &report, &image.digest)
+    let report = outcome.map_err(|_| PushActionError::Timeout(settings.timeout))??;
+    if settings.docker_login
+        && let Some(credentials) = &credentials
+    {
+        ecr::write_docker_login(
+            &docker_config::path(&env),
+            &host,
+            &credentials.username,
+            &credentials.password,
+        )?;
+        runner.set_output("docker-username", &credentials.username)?;
+        runner.set_output("docker-password", &credentials.password)?;
+    }
+    publish(
+        runner,
+        &host,
+        &settings.repository,
+        &tags,
+        &report,
+        &image.digest,
+    )
 }
 
 fn publish(
     runner: &mut Runner,
-    settings: &Settings,
+    host: &str,
+    repository: &str,
     tags: &[String],
     report: &PushReport,
     digest: &hoist_oci::Digest,
 ) -> Result<(), PushActionError> {
-    let image = format!("{}/{}@{digest}", settings.registry, settings.repository);
+    let image = format!("{host}/{repository}@{digest}");
     runner.set_output("digest", digest.as_str())?;
     runner.set_output("image", &image)?;
     runner.set_output("tags", &tags.join("\n"))?;
-    runner.set_output("registry", &settings.registry)?;
+    runner.set_output("registry", host)?;
     runner.set_output("pushed-bytes", &report.pushed_bytes.to_string())?;
     runner.set_output("reused-blobs", &report.reused_blobs.to_string())?;
     let message = if report.tags_written.is_empty() {

@@ -12,7 +12,14 @@ pub static SPEC: ActionSpec = ActionSpec {
             "The image: an OCI layout directory, an OCI archive tar, or a docker save tar",
         )
         .required(),
-        InputSpec::new("registry", "The registry, host[:port]").required(),
+        InputSpec::new(
+            "registry",
+            "The registry, host[:port] [default: the ECR registry of the AWS credentials' account]",
+        ),
+        InputSpec::new(
+            "aws-region",
+            "AWS region of the ECR registry [default: AWS_REGION, or the region in an ECR registry host]",
+        ),
         InputSpec::new("repository", "The repository, such as myshop/myshop-api").required(),
         InputSpec::new(
             "tags",
@@ -51,8 +58,22 @@ pub static SPEC: ActionSpec = ActionSpec {
         .default("5"),
         InputSpec::new("timeout", "Give up after this long: 10m, 1h").default("30m"),
         InputSpec::new(
+            "create-repository",
+            "Create the ECR repository when it is missing: tags immutable except sha256-*, scan on push",
+        )
+        .kind(InputKind::Bool),
+        InputSpec::new(
+            "lifecycle-policy",
+            "A JSON lifecycle policy file to set on a repository this action creates",
+        ),
+        InputSpec::new(
+            "docker-login",
+            "Also write the registry's credentials into the Docker config for later docker, buildx and helm steps",
+        )
+        .kind(InputKind::Bool),
+        InputSpec::new(
             "ca-bundle",
-            "A PEM file of extra CA certificates to trust for the registry",
+            "A PEM file of extra CA certificates to trust for the registry and AWS",
         ),
     ],
     outputs: &[
@@ -79,6 +100,14 @@ pub static SPEC: ActionSpec = ActionSpec {
         OutputSpec {
             name: "reused-blobs",
             description: "Blobs that were already in the repository or were mounted",
+        },
+        OutputSpec {
+            name: "docker-username",
+            description: "The registry user name (with docker-login)",
+        },
+        OutputSpec {
+            name: "docker-password",
+            description: "The registry password, masked (with docker-login)",
         },
     ],
     switches: &[],

@@ -112,12 +112,9 @@ pub enum AssumeError {
     /// The STS client could not be built.
     #[error("could not set up the STS client: {0}")]
     Client(String),
-    /// A proxy variable is not a proxy URL.
-    #[error("`{variable}` is not a valid proxy URL")]
-    Proxy {
-        /// The variable.
-        variable: &'static str,
-    },
+    /// The AWS HTTP client could not be set up.
+    #[error(transparent)]
+    AwsSetup(#[from] hoist_aws::AwsSetupError),
     /// The credential_process mode could not find this binary.
     #[error("could not find the path of the oidc-assume binary for credential_process")]
     OwnPath(#[source] std::io::Error),
@@ -169,7 +166,11 @@ impl Diagnostic for AssumeError {
             Self::AccountNotAllowed { .. } => "assume a role in an allowed account, or add the account to `allowed-account-ids`".to_owned(),
             Self::Profile { .. } => "check that HOME (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE) is writable".to_owned(),
             Self::Client(_) | Self::OwnPath(_) => "this is a bug in hoist: please report it with the step's log".to_owned(),
-            Self::Proxy { variable } => format!("set {variable} to a URL such as `http://proxy.internal:3128`"),
+            Self::AwsSetup(hoist_aws::AwsSetupError::Trust(error)) => return error.hint(),
+            Self::AwsSetup(hoist_aws::AwsSetupError::Proxy { variable }) => {
+                format!("set {variable} to a URL such as `http://proxy.internal:3128`")
+            }
+            Self::AwsSetup(hoist_aws::AwsSetupError::Tls(_)) => "this is a bug in hoist: please report it with the step's log".to_owned(),
         })
     }
 }

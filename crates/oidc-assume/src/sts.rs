@@ -8,10 +8,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::types::PolicyDescriptorType;
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-use aws_smithy_http_client::{Builder, Connector};
-use hoist_http::{TrustedBundles, Verdict};
+use hoist_http::Verdict;
 
 use crate::error::AssumeError;
 use crate::settings::Settings;
@@ -113,34 +110,11 @@ pub fn client(
     env: &hoist_http::Environment,
     credentials: Option<Credentials>,
 ) -> Result<aws_sdk_sts::Client, AssumeError> {
-    let pem = TrustedBundles::new(env, settings.ca_bundle.as_deref()).pem()?;
-    let context = TlsContext::builder()
-        .with_trust_store(
-            TrustStore::empty()
-                .with_native_roots(false)
-                .with_pem_certificate(pem),
-        )
-        .build()
-        .map_err(|e| AssumeError::Client(e.to_string()))?;
-    let proxy = proxy_config(
-        env,
-        settings
-            .sts_endpoint
-            .as_ref()
-            .is_some_and(|u| u.scheme() == "http"),
-    )?;
-    let http = Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut builder = Connector::builder();
-        builder.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            builder.set_sleep_impl(components.sleep_impl());
-        }
-        builder
-            .proxy_config(proxy.clone())
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .tls_context(context.clone())
-            .build()
-    });
+    let plain_http = settings
+        .sts_endpoint
+        .as_ref()
+        .is_some_and(|u| u.scheme() == "http");
+    let http = hoist_aws::http_client(env, settings.ca_bundle.as_deref(), plain_http)?;
     let mut config = aws_sdk_sts::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(settings.region.clone()))
@@ -159,38 +133,6 @@ pub fn client(
         config = config.credentials_provider(credentials);
     }
     Ok(aws_sdk_sts::Client::from_conf(config.build()))
-}
-
-/// The proxy for STS from the environment: `HTTPS_PROXY` for HTTPS
-/// endpoints, `HTTP_PROXY` for a plain loopback one, `NO_PROXY` honoured.
-fn proxy_config(
-    env: &hoist_http::Environment,
-    plain_http: bool,
-) -> Result<ProxyConfig, AssumeError> {
-    let get = |upper: &str, lower: &str| {
-        env.get(upper)
-            .or_else(|| env.get(lower))
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let (variable, value) = if plain_http {
-        ("HTTP_PROXY", get("HTTP_PROXY", "http_proxy"))
-    } else {
-        ("HTTPS_PROXY", get("HTTPS_PROXY", "https_proxy"))
-    };
-    let Some(url) = value else {
-        return Ok(ProxyConfig::disabled());
-    };
-    let proxy = if plain_http {
-        ProxyConfig::http(url.as_str())
-    } else {
-        ProxyConfig::https(url.as_str())
-    }
-    .map_err(|_| AssumeError::Proxy { variable })?;
-    Ok(match get("NO_PROXY", "no_proxy") {
-        Some(rules) => proxy.no_proxy(rules),
-        None => proxy,
-    })
 }
 
 fn session(

@@ -98,11 +98,22 @@ fn job(host: &str) -> Sandbox {
     sandbox
 }
 
+/// Runs skopeo as the test user; `None` when it fails.
+pub(crate) fn skopeo(host: &str, args: &[&str], scratch: &Path) -> Option<Vec<u8>> {
+    skopeo_as(host, USER, PASSWORD, args, scratch)
+}
+
 /// Runs skopeo with an auth file (credentials stay out of argv); `None` when
 /// it fails.
-pub(crate) fn skopeo(host: &str, args: &[&str], scratch: &Path) -> Option<Vec<u8>> {
+pub(crate) fn skopeo_as(
+    host: &str,
+    user: &str,
+    password: &str,
+    args: &[&str],
+    scratch: &Path,
+) -> Option<Vec<u8>> {
     let auth = scratch.join("skopeo-auth.json");
-    let token = base64_pair(USER, PASSWORD);
+    let token = base64_pair(user, password);
     std::fs::write(
         &auth,
         format!(r#"{{"auths":{{"{host}":{{"auth":"{token}"}}}}}}"#),
