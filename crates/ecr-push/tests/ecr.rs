@@ -13,7 +13,7 @@ use hoist_testkit::oci::{Layout, layer, sha256};
 use hoist_testkit::oidc::OidcIssuer;
 use hoist_testkit::peers::require;
 use hoist_testkit::sts::{StsFront, TrustPolicy};
-use hoist_testkit::{Moto, Registry, RegistryAuth, RunResult, Sandbox};
+use hoist_testkit::{Moto, Registry, RegistryAuth, Response, Router, RunResult, Sandbox, StandIn};
 
 /// The password moto's GetAuthorizationToken hands out for its default account.
 const MOTO_PASSWORD: &str = "123456789012-auth-token";
@@ -83,12 +83,7 @@ impl Ecr {
         ] {
             sandbox.unset(&format!("INPUT_{input}"));
         }
-        let image = self.images.path().join("image");
-        if !image.exists() {
-            let layout = Layout::new(&image);
-            let root = layout.image("linux/amd64", &[layer("app/server", b"myshop-api build")]);
-            layout.finish(&root);
-        }
+        let image = self.image();
         sandbox
             .env("AWS_ENDPOINT_URL", &self.moto.url())
             .input("source", image.to_str().unwrap())
@@ -97,6 +92,17 @@ impl Ecr {
             .input("repository", "myshop/myshop-api")
             .input("tags", "1.4.2");
         (sandbox, assumed)
+    }
+
+    /// The test image, an OCI layout made once.
+    fn image(&self) -> PathBuf {
+        let image = self.images.path().join("image");
+        if !image.exists() {
+            let layout = Layout::new(&image);
+            let root = layout.image("linux/amd64", &[layer("app/server", b"myshop-api build")]);
+            layout.finish(&root);
+        }
+        image
     }
 
     /// What moto says about a repository, through boto3 (installed with moto).
@@ -278,6 +284,86 @@ fn ecr_bad_inputs_fail_cleanly() {
     );
 }
 
+/// An ECR API front: answers the operations in `refuse` with the given
+/// error (ECR's JSON error shape), and passes the rest to moto.
+fn ecr_front(
+    moto: &Moto,
+    refuse: &'static [(&'static str, u16, &'static str, &'static str)],
+) -> StandIn {
+    let target = moto.url();
+    StandIn::start(Router::new().route("POST", "/", move |request| {
+        let operation = request
+            .header("x-amz-target")
+            .unwrap_or_default()
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        for (refused, status, kind, message) in refuse {
+            if *refused == "*" || *refused == operation {
+                return Response::json(
+                    *status,
+                    &serde_json::json!({"__type": kind, "message": message}),
+                )
+                .header("x-amzn-errortype", kind)
+                .header("content-type", "application/x-amz-json-1.1");
+            }
+        }
+        hoist_testkit::standin::forward(&target, request)
+    }))
+}
+
+#[test]
+fn ecr_refusals_are_explained() {
+    let ecr = Ecr::new();
+    let (job, _) = ecr.job_after_oidc_assume(&[]);
+
+    let expired = ecr_front(
+        &ecr.moto,
+        &[(
+            "*",
+            400,
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        )],
+    );
+    let mut run = job_clone(&job);
+    run.env("AWS_ENDPOINT_URL", &expired.url());
+    run.assert_fails(&["ECR refused the AWS credentials (ExpiredTokenException: The security token included in the request is expired)", "assume the role again"]);
+
+    let denied = ecr_front(
+        &ecr.moto,
+        &[(
+            "CreateRepository",
+            400,
+            "AccessDeniedException",
+            "User: arn:aws:sts::123456789012:assumed-role/github-actions-myshop-api-ecr-push/s is not authorized to perform: ecr:CreateRepository",
+        )],
+    );
+    let mut run = job_clone(&job);
+    run.env("AWS_ENDPOINT_URL", &denied.url())
+        .input("create-repository", "true");
+    run.assert_fails(&[
+        "CreateRepository was denied: User: arn:aws:sts::123456789012",
+        "allow ecr:CreateRepository for the role",
+    ]);
+    let login_denied = ecr_front(
+        &ecr.moto,
+        &[(
+            "GetAuthorizationToken",
+            400,
+            "AccessDeniedException",
+            "not authorized to perform: ecr:GetAuthorizationToken",
+        )],
+    );
+    let mut run = job_clone(&job);
+    run.env("AWS_ENDPOINT_URL", &login_denied.url());
+    run.assert_fails(&[
+        "GetAuthorizationToken was denied",
+        "allow ecr:GetAuthorizationToken",
+    ]);
+}
+
 fn job_clone(job: &Sandbox) -> Sandbox {
     let mut copy = Sandbox::new();
     for (name, value) in job.environment() {
@@ -317,4 +403,86 @@ impl AssertFails for Sandbox {
     fn assert_fails(&self, says: &[&str]) {
         self.run(binary(), &[]).assert_failed_cleanly(says);
     }
+}
+
+const PIPELINE: &str = r#"
+name: ci
+on: push
+permissions:
+  id-token: write
+  contents: read
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+@CHECKOUT@      - uses: ./actions/oidc-assume
+        with:
+          role-to-assume: ${{ env.ROLE }}
+          aws-region: eu-west-1
+          sts-endpoint: ${{ env.STS_ENDPOINT }}
+      - id: push
+        uses: ./actions/ecr-push
+        with:
+          source: image
+          registry: ${{ env.REGISTRY }}
+          insecure-registry: true
+          repository: myshop/myshop-api
+          create-repository: true
+          tags: type=sha
+      - shell: bash
+        env:
+          IMAGE: ${{ steps.push.outputs.image }}
+        run: |
+          case "$IMAGE" in "$REGISTRY/myshop/myshop-api@sha256:"*) echo "pushed-with-oidc-credentials" ;; *) exit 1 ;; esac
+"#;
+
+#[test]
+fn the_actions_chain_through_act_oidc_assume_then_ecr_push() {
+    let ecr = Ecr::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut act = hoist_testkit::act::Act::new();
+    act.copy_dir(&repo.join("actions/oidc-assume"), "actions/oidc-assume");
+    act.copy_dir(&repo.join("actions/ecr-push"), "actions/ecr-push");
+    act.copy_dir(&ecr.image(), "image");
+    act.file(
+        ".github/workflows/ci.yml",
+        &PIPELINE.replace("@CHECKOUT@", hoist_testkit::act::CHECKOUT_STEP),
+    );
+    act.serve_as("hoist-actions/hoist@main");
+    let bin_dir = PathBuf::from(binary())
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let result = act.run(
+        ".github/workflows/ci.yml",
+        &[
+            ("HOIST_BIN_DIR", &bin_dir),
+            ("HOIST_BACKOFF_SCALE", "0"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &ecr.issuer.request_url()),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                &ecr.issuer.request_token(),
+            ),
+            ("ROLE", ROLE),
+            ("STS_ENDPOINT", &ecr.sts.url()),
+            ("AWS_ENDPOINT_URL", &ecr.moto.url()),
+            ("REGISTRY", &ecr.registry.host()),
+        ],
+    );
+    assert_eq!(result.code, Some(0), "act failed:\n{}", result.log);
+    assert!(
+        result.log.contains("pushed-with-oidc-credentials"),
+        "{}",
+        result.log
+    );
+    assert!(
+        !result.log.contains(MOTO_PASSWORD),
+        "the registry password reached the log"
+    );
+    assert_eq!(
+        ecr.describe("myshop/myshop-api")["imageTagMutability"],
+        "IMMUTABLE_WITH_EXCLUSION"
+    );
 }

@@ -111,3 +111,27 @@ fn an_immutable_tag_refusal_is_reported_like_the_guard() {
     ]);
     assert!(world.inspect("1.2.3").is_none());
 }
+
+#[test]
+fn a_quota_refusal_names_the_quota() {
+    let mut world = World::new();
+    let (dir, _) = world.simple_image("app", "v1");
+    let front = front(&world, |router| {
+        router.route("PUT", &format!("/v2/{REPOSITORY}/manifests/{{reference}}"), |_| {
+            Response::json(
+                403,
+                &serde_json::json!({"errors": [{"code": "DENIED", "message": "The repository has reached the limit of 100000 images"}]}),
+            )
+        })
+    });
+    world
+        .sandbox
+        .input("registry", &front.host())
+        .input("source", dir.to_str().unwrap())
+        .input("tags", "quota");
+    let run = world.run();
+    run.assert_failed_cleanly(&[
+        "HTTP 403 DENIED: The repository has reached the limit",
+        "images per repository: 100,000",
+    ]);
+}
