@@ -22,7 +22,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/github-actions-myshop-api-ecr
 struct Peers {
     issuer: OidcIssuer,
     sts: StsFront,
-    _moto: Moto,
+    moto: Moto,
 }
 
 impl Peers {
@@ -37,11 +37,7 @@ impl Peers {
         let moto = Moto::start();
         let sts = StsFront::start(&issuer, &moto);
         sts.trust(ROLE, TrustPolicy::main_branch("myshop/myshop-api"));
-        Self {
-            issuer,
-            sts,
-            _moto: moto,
-        }
+        Self { issuer, sts, moto }
     }
 
     fn job(&self) -> Sandbox {
@@ -96,7 +92,7 @@ fn show(title: &str, run: &RunResult) {
 fn demo() -> ExitCode {
     println!("hoist demo: the CI half of a GitOps pipeline, against local peers");
     println!(
-        "peers: a stand-in GitHub OIDC issuer, moto (STS) behind a trust-checking STS front\n"
+        "peers: a stand-in GitHub OIDC issuer, moto (STS, ECR) behind a trust-checking STS front, docker-registry\n"
     );
     let peers = Peers::start();
 
@@ -116,12 +112,15 @@ fn demo() -> ExitCode {
     );
 
     println!(
-        "\n2. ecr-push — the image from `docker buildx build --output type=oci` into the registry"
+        "\n2. ecr-push — ECR login (moto) with the credentials oidc-assume exported, the image into the registry"
     );
+    // The data path: docker-registry with the user and password moto's
+    // GetAuthorizationToken hands out, standing in for ECR's registry.
     let registry = Registry::start(RegistryAuth::Htpasswd {
-        username: "ci".into(),
-        password: "demo-password".into(),
+        username: "AWS".into(),
+        password: "123456789012-auth-token".into(),
     });
+    let credentials = run.exported_env();
     let images = tempfile::tempdir().expect("temp dir");
     let build = |name: &str, contents: &[u8]| {
         let layout = Layout::new(&images.path().join(name));
@@ -137,14 +136,18 @@ fn demo() -> ExitCode {
     };
     let push = |source: &str| {
         let mut job = Sandbox::new();
+        for (name, value) in &credentials {
+            job.env(name, value);
+        }
         job.env("GITHUB_REPOSITORY", "myshop/myshop-api")
             .env("GITHUB_REF", "refs/tags/v1.4.2")
+            .env("AWS_ENDPOINT_URL", &peers.moto.url())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .input("source", source)
             .input("registry", &registry.host())
             .input("repository", "myshop/myshop-api")
             .input("insecure-registry", "true")
-            .input("registry-username", "ci")
-            .input("registry-password", "demo-password")
+            .input("create-repository", "true")
             .input("tags", "type=semver,pattern={{version}}\ntype=sha");
         job.run(binary("ecr-push"), &[])
     };
