@@ -14,7 +14,7 @@ use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, Connector};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use hoist_http::{Environment, TrustedBundles};
+use hoist_http::{Environment, ProxyEnv, TrustedBundles};
 
 /// AWS client set-up that failed.
 #[derive(Debug, thiserror::Error)]
@@ -69,18 +69,13 @@ pub fn http_client(
 /// The proxy from the environment: `HTTPS_PROXY`, or `HTTP_PROXY` for a
 /// plain loopback endpoint, with `NO_PROXY` honoured.
 fn proxy_config(env: &Environment, plain_http: bool) -> Result<ProxyConfig, AwsSetupError> {
-    let get = |upper: &str, lower: &str| {
-        env.get(upper)
-            .or_else(|| env.get(lower))
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let (variable, value) = if plain_http {
-        ("HTTP_PROXY", get("HTTP_PROXY", "http_proxy"))
+    let settings = ProxyEnv::read(env);
+    let chosen = if plain_http {
+        &settings.http
     } else {
-        ("HTTPS_PROXY", get("HTTPS_PROXY", "https_proxy"))
+        &settings.https
     };
-    let Some(url) = value else {
+    let Some((variable, url)) = chosen else {
         return Ok(ProxyConfig::disabled());
     };
     let proxy = if plain_http {
@@ -89,7 +84,7 @@ fn proxy_config(env: &Environment, plain_http: bool) -> Result<ProxyConfig, AwsS
         ProxyConfig::https(url.as_str())
     }
     .map_err(|_| AwsSetupError::Proxy { variable })?;
-    Ok(match get("NO_PROXY", "no_proxy") {
+    Ok(match settings.no_proxy {
         Some(rules) => proxy.no_proxy(rules),
         None => proxy,
     })

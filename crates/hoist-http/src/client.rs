@@ -182,23 +182,20 @@ pub(crate) fn is_transient(error: &reqwest::Error) -> bool {
 
 /// The proxies the environment names, each honouring `NO_PROXY`.
 fn proxies(env: &Environment) -> Result<Vec<Proxy>, HttpError> {
-    let get = |upper: &'static str, lower: &'static str| {
-        env.get(upper)
-            .map(|v| (upper, v))
-            .or_else(|| env.get(lower).map(|v| (lower, v)))
-            .filter(|(_, value)| !value.trim().is_empty())
-    };
-    let no_proxy =
-        get("NO_PROXY", "no_proxy").and_then(|(_, value)| reqwest::NoProxy::from_string(value));
+    let settings = crate::proxy::ProxyEnv::read(env);
+    let no_proxy = settings
+        .no_proxy
+        .as_deref()
+        .and_then(reqwest::NoProxy::from_string);
     let mut proxies = Vec::new();
-    type MakeProxy = fn(&str) -> reqwest::Result<Proxy>;
-    let kinds: [(&'static str, &'static str, MakeProxy); 2] = [
-        ("HTTPS_PROXY", "https_proxy", |u| Proxy::https(u)),
-        ("HTTP_PROXY", "http_proxy", |u| Proxy::http(u)),
-    ];
-    for (upper, lower, make) in kinds {
-        if let Some((variable, value)) = get(upper, lower) {
-            let proxy = make(value.trim()).map_err(|source| HttpError::Proxy {
+    for (setting, https) in [(&settings.https, true), (&settings.http, false)] {
+        if let Some((variable, url)) = setting {
+            let proxy = if https {
+                Proxy::https(url)
+            } else {
+                Proxy::http(url)
+            };
+            let proxy = proxy.map_err(|source| HttpError::Proxy {
                 variable,
                 source: source.without_url(),
             })?;

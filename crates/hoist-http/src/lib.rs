@@ -12,6 +12,7 @@
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod proxy;
 pub mod redact;
 pub mod retry;
 pub mod tls;
@@ -19,6 +20,7 @@ pub mod tls;
 pub use client::{Environment, HttpClient, HttpOptions};
 pub use endpoint::{is_loopback_host, parse_endpoint, registry_base};
 pub use error::HttpError;
+pub use proxy::ProxyEnv;
 pub use retry::{
     Backoff, Clock, ManualClock, RetryError, RetryPolicy, Stop, SystemClock, Verdict, retry,
 };
