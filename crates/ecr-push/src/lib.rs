@@ -319,6 +319,38 @@ async fn ecr_client(
     Ok(aws_sdk_ecr::Client::new(&config))
 }
 
+/// The registry host, its credentials, and the ECR client when ECR is used.
+type LoggedIn = (String, Option<Credentials>, Option<aws_sdk_ecr::Client>);
+
+/// Finds the registry's credentials; for ECR, logs in through AWS. Nothing
+/// is printed here: the caller masks the password first.
+fn log_in(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    env: &hoist_http::Environment,
+) -> Result<LoggedIn, PushActionError> {
+    match choose_login(settings, env)? {
+        Login::Given(credentials) => Ok((
+            settings.registry.clone().unwrap_or_default(),
+            credentials,
+            None,
+        )),
+        Login::Ecr => runtime.block_on(async {
+            let client = ecr_client(settings, env).await?;
+            let (endpoint_host, password) = ecr::login(&client).await?;
+            let host = settings.registry.clone().unwrap_or(endpoint_host);
+            Ok((
+                host,
+                Some(Credentials {
+                    username: "AWS".into(),
+                    password,
+                }),
+                Some(client),
+            ))
+        }),
+    }
+}
+
 /// Runs ecr-push.
 pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
     let settings = Settings::read(runner)?;
@@ -345,28 +377,7 @@ pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
         .build()
         .map_err(PushActionError::Runtime)?;
 
-    let (host, credentials, ecr_client) = match choose_login(&settings, &env)? {
-        Login::Given(credentials) => {
-            let host = settings.registry.clone().unwrap_or_default();
-            (host, credentials, None)
-        }
-        Login::Ecr => {
-            let (client, (endpoint_host, password)) = runtime.block_on(async {
-                let client = ecr_client(&settings, &env).await?;
-                let login = ecr::login(&client).await?;
-                Ok::<_, PushActionError>((client, login))
-            })?;
-            let host = settings.registry.clone().unwrap_or(endpoint_host);
-            (
-                host,
-                Some(Credentials {
-                    username: "AWS".into(),
-                    password,
-                }),
-                Some(client),
-            )
-        }
-    };
+    let (host, credentials, ecr_client) = log_in(&runtime, &settings, &env)?;
     if let Some(credentials) = &credentials {
         runner.mask(&credentials.password);
         runner.console().mask_with_base64(&format!(
