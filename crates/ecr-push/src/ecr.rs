@@ -1,7 +1,7 @@
 //! Amazon ECR: its registry hosts, login through `GetAuthorizationToken`,
 //! repositories created right, and the Docker config for later steps.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::types::{
@@ -248,70 +248,36 @@ pub fn read_lifecycle_policy(path: &Path) -> Result<String, EcrError> {
     Ok(value.to_string())
 }
 
-/// Merges `auths.<host>` into the Docker config, keeping every other entry;
-/// written 0600 through a temp file, refusing symbolic links.
+/// Merges `auths.<host>` into the Docker config, keeping every other entry
+/// (written as a private file: 0600, atomic, no symbolic links).
 pub fn write_docker_login(
     path: &Path,
     host: &str,
     username: &str,
     password: &str,
-) -> Result<PathBuf, EcrError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-    let shown = path.display().to_string();
+) -> Result<(), EcrError> {
+    use hoist_runner::private_file;
     let fail = |reason: String| EcrError::DockerConfig {
-        path: shown.clone(),
+        path: path.display().to_string(),
         reason,
     };
-    for candidate in [Some(path), path.parent()].into_iter().flatten() {
-        if std::fs::symlink_metadata(candidate).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(fail(format!(
-                "`{}` is a symbolic link",
-                candidate.display()
-            )));
-        }
-    }
-    let mut config: serde_json::Value = match std::fs::read_to_string(path) {
-        Ok(text) => {
+    let existing = private_file::read(path).map_err(|e| fail(e.to_string()))?;
+    let mut config: serde_json::Value = match existing {
+        Some(text) => {
             serde_json::from_str(&text).map_err(|_| fail("the existing file is not JSON".into()))?
         }
-        Err(_) => serde_json::json!({}),
+        None => serde_json::json!({}),
     };
     if !config.is_object() {
         return Err(fail("the existing file is not a JSON object".into()));
     }
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     if !config["auths"].is_object() {
         config["auths"] = serde_json::json!({});
     }
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     config["auths"][host] = serde_json::json!({ "auth": auth });
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| fail(e.to_string()))?;
-    }
-    let temp = path.with_extension(format!("hoist-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(
-            serde_json::to_string_pretty(&config)
-                .unwrap_or_default()
-                .as_bytes(),
-        )?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        fail(e.to_string())
-    })?;
-    Ok(path.to_owned())
+    let text = serde_json::to_string_pretty(&config).unwrap_or_default();
+    private_file::write(path, text.as_bytes()).map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]

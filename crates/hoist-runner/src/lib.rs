@@ -35,6 +35,7 @@ pub mod console;
 pub mod diagnostic;
 pub mod files;
 pub mod inputs;
+pub mod private_file;
 pub mod runner;
 pub mod spec;
 pub mod values;

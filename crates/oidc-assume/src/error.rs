@@ -101,14 +101,8 @@ pub enum AssumeError {
         allowed: String,
     },
     /// An AWS profile file could not be read or written.
-    #[error("could not update the AWS profile file `{path}`")]
-    Profile {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    PrivateFile(#[from] hoist_runner::private_file::PrivateFileError),
     /// The STS client could not be built.
     #[error("could not set up the STS client: {0}")]
     Client(String),
@@ -164,7 +158,10 @@ impl Diagnostic for AssumeError {
             Self::Sts { stop: Stop::NotRetryable, .. } => "check the role ARN, the session policies and the region".to_owned(),
             Self::Sts { .. } => "STS or the network kept failing: re-run the job, or raise `retry-max-attempts` or `timeout`".to_owned(),
             Self::AccountNotAllowed { .. } => "assume a role in an allowed account, or add the account to `allowed-account-ids`".to_owned(),
-            Self::Profile { .. } => "check that HOME (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE) is writable".to_owned(),
+            Self::PrivateFile(hoist_runner::private_file::PrivateFileError::Symlink(_)) => {
+                "use the real path instead of a link".to_owned()
+            }
+            Self::PrivateFile(_) => "check that HOME (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE) is writable".to_owned(),
             Self::Client(_) | Self::OwnPath(_) => "this is a bug in hoist: please report it with the step's log".to_owned(),
             Self::AwsSetup(hoist_aws::AwsSetupError::Trust(error)) => return error.hint(),
             Self::AwsSetup(hoist_aws::AwsSetupError::Proxy { variable }) => {

@@ -2,9 +2,9 @@
 //! everything else kept byte for byte; files 0600, symlinks refused, every
 //! write atomic.
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use hoist_runner::private_file;
 
 use crate::error::AssumeError;
 
@@ -51,57 +51,15 @@ pub fn credentials_header(profile: &str) -> String {
     format!("[{profile}]")
 }
 
-/// Checks that neither `path` nor its directory is a symlink.
-pub fn refuse_symlinks(path: &Path) -> Result<(), AssumeError> {
-    for candidate in [Some(path), path.parent()].into_iter().flatten() {
-        if std::fs::symlink_metadata(candidate).is_ok_and(|meta| meta.file_type().is_symlink()) {
-            return Err(AssumeError::Symlink {
-                path: candidate.display().to_string(),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Sets the section `header` of `path` to `lines` (or removes it for
 /// `None`), keeping every other byte.
 pub fn set_section(path: &Path, header: &str, lines: Option<&[String]>) -> Result<(), AssumeError> {
-    let io_error = |source| AssumeError::Profile {
-        path: path.display().to_string(),
-        source,
-    };
-    refuse_symlinks(path)?;
-    let old = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => return Err(io_error(error)),
-    };
+    let old = private_file::read(path)?.unwrap_or_default();
     let new = replace_section(&old, header, lines);
-    if new == old {
-        return Ok(());
+    if new != old {
+        private_file::write(path, new.as_bytes())?;
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io_error)?;
-    }
-    let temp = path.with_extension(format!("hoist-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(new.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    };
-    write().map_err(|error| {
-        let _ = std::fs::remove_file(&temp);
-        io_error(error)
-    })
+    Ok(())
 }
 
 /// The text with section `header` replaced by `lines`, appended when absent,
@@ -182,7 +140,7 @@ mod tests {
         std::os::unix::fs::symlink(&path, &link).unwrap();
         assert!(matches!(
             set_section(&link, "[p]", None),
-            Err(AssumeError::Symlink { .. })
+            Err(AssumeError::PrivateFile(_))
         ));
     }
 }

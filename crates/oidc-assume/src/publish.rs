@@ -5,9 +5,7 @@ use hoist_runner::Runner;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AssumeError;
-use crate::profile::{
-    ProfileFiles, config_header, credentials_header, refuse_symlinks, set_section,
-};
+use crate::profile::{ProfileFiles, config_header, credentials_header, set_section};
 use crate::settings::Settings;
 use crate::sts::Session;
 
@@ -38,8 +36,9 @@ pub(crate) fn publish(
     let mut state = CleanupState::default();
     if let Some(profile) = &settings.profile {
         let files = ProfileFiles::locate(runner.environment());
-        refuse_symlinks(&files.config)?;
-        refuse_symlinks(&files.credentials)?;
+        // Both files are checked before either is written.
+        hoist_runner::private_file::refuse_symlinks(&files.config)?;
+        hoist_runner::private_file::refuse_symlinks(&files.credentials)?;
         let mut config = vec![format!("region = {}", settings.region)];
         if settings.refreshable {
             config.push(format!(
