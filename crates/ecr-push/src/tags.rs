@@ -195,18 +195,7 @@ pub fn default_tags(context: &GitContext) -> Result<Vec<String>, TagError> {
 
 /// Checks a tag against the OCI distribution tag grammar `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
 pub fn validate_tag(tag: &str) -> Result<(), TagError> {
-    let reason = if tag.is_empty() {
-        "it is empty".to_string()
-    } else if let Some(c) = tag.chars().find(|&c| !allowed_char(c)) {
-        format!("character {c:?} is not allowed")
-    } else if tag.starts_with(['.', '-']) {
-        "it starts with `.` or `-`".to_string()
-    } else if tag.len() > 128 {
-        format!("it is {} characters long, the limit is 128", tag.len())
-    } else {
-        return Ok(());
-    };
-    Err(TagError::InvalidTag {
+    hoist_oci::reference::validate_tag(tag).map_err(|reason| TagError::InvalidTag {
         tag: tag.to_string(),
         reason,
     })

@@ -68,6 +68,88 @@ pub fn validate_registry(host: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a tag against the OCI distribution grammar
+/// `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
+pub fn validate_tag(tag: &str) -> Result<(), String> {
+    let reason = if tag.is_empty() {
+        "it is empty".to_owned()
+    } else if let Some(c) = tag
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        format!("character {c:?} is not allowed")
+    } else if tag.starts_with(['.', '-']) {
+        "it starts with `.` or `-`".to_owned()
+    } else if tag.len() > 128 {
+        format!("it is {} characters long, the limit is 128", tag.len())
+    } else {
+        return Ok(());
+    };
+    Err(reason)
+}
+
+/// Checks an image name without tag or digest, as a manifest writes it:
+/// `[registry/]repository`, such as
+/// `111111111111.dkr.ecr.me-south-1.amazonaws.com/payments-api`. The first
+/// component is a registry when it holds a `.` or `:` or is `localhost`.
+pub fn validate_image_name(name: &str) -> Result<(), String> {
+    match name.split_once('/') {
+        Some((host, path)) if host.contains(['.', ':']) || host == "localhost" => {
+            validate_registry(host)?;
+            validate_repository(path)
+        }
+        _ => validate_repository(name),
+    }
+}
+
+/// An image reference split into its parts: `name[:tag][@digest]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageReference {
+    /// `[registry/]repository`.
+    pub name: String,
+    /// The tag, when there is one.
+    pub tag: Option<String>,
+    /// The digest, when there is one.
+    pub digest: Option<String>,
+}
+
+impl ImageReference {
+    /// Splits `text`: the digest after `@`, the tag after the last `:` that
+    /// follows the last `/`. Nothing is validated.
+    pub fn split(text: &str) -> Self {
+        let (rest, digest) = match text.split_once('@') {
+            Some((rest, digest)) => (rest, Some(digest.to_owned())),
+            None => (text, None),
+        };
+        let slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match rest[slash..].rfind(':') {
+            Some(colon) => (
+                &rest[..slash + colon],
+                Some(rest[slash + colon + 1..].to_owned()),
+            ),
+            None => (rest, None),
+        };
+        Self {
+            name: name.to_owned(),
+            tag,
+            digest,
+        }
+    }
+
+    /// Splits and validates `text`: name, tag and digest by their grammars.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let reference = Self::split(text);
+        validate_image_name(&reference.name)?;
+        if let Some(tag) = &reference.tag {
+            validate_tag(tag).map_err(|why| format!("`{tag}` is not a valid tag: {why}"))?;
+        }
+        if let Some(digest) = &reference.digest {
+            crate::Digest::parse(digest).map_err(|e| e.to_string())?;
+        }
+        Ok(reference)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +184,32 @@ mod tests {
         for bad in ["https://ghcr.io", "ghcr.io/x", "host:99999", "", "a b"] {
             assert!(validate_registry(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tags_and_image_names() {
+        assert!(validate_tag("abc1234").is_ok());
+        assert!(validate_tag("v1.2.3").is_ok());
+        for bad in ["", ".x", "-x", "v1\nevil: true", "a b", &"x".repeat(129)] {
+            assert!(validate_tag(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            validate_image_name("111111111111.dkr.ecr.me-south-1.amazonaws.com/payments-api")
+                .is_ok()
+        );
+        assert!(validate_image_name("localhost:5000/a/b").is_ok());
+        assert!(validate_image_name("payments-api").is_ok());
+        assert!(validate_image_name("Payments").is_err());
+        assert!(validate_image_name("https://x/y").is_err());
+    }
+
+    #[test]
+    fn references_split_at_the_tag_colon_not_the_port_colon() {
+        let r = ImageReference::split("localhost:5000/app:v1@sha256:abc");
+        assert_eq!(r.name, "localhost:5000/app");
+        assert_eq!(r.tag.as_deref(), Some("v1"));
+        assert_eq!(r.digest.as_deref(), Some("sha256:abc"));
+        assert_eq!(ImageReference::split("localhost:5000/app").tag, None);
+        assert!(ImageReference::parse("app:v1\nevil").is_err());
     }
 }

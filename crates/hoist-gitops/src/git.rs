@@ -1,0 +1,387 @@
+//! The git backend: any git server, through the `git` command.
+//!
+//! hoist keeps a scratch bare repository with no work tree. Each attempt
+//! fetches just the branch tip (`--depth 1`, blobs on demand where the
+//! server allows filters), reads the files it needs with `cat-file`, builds
+//! the new tree in a scratch index from the tip's tree, and pushes a commit
+//! whose only parent is that tip. A plain push is a compare-and-swap: the
+//! server refuses it unless the branch still points at the parent.
+//!
+//! The token reaches git only through the environment
+//! (`GIT_CONFIG_*` → `http.<server>.extraHeader`), never argv or a URL.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use std::process::{Command, Stdio};
+
+use base64::Engine;
+use tempfile::TempDir;
+
+use crate::RepoPath;
+use crate::error::StoreError;
+use crate::remote::Repository;
+use crate::store::{Advance, Identity, NewCommit, Store};
+
+/// The largest file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A branch of a git repository, written through `git`.
+#[derive(Debug)]
+pub struct GitStore {
+    scratch: TempDir,
+    branch: String,
+    env: Vec<(String, String)>,
+}
+
+impl GitStore {
+    /// Prepares a scratch repository for `branch` of `repository` in a new
+    /// directory under `temp`. `token`, when given, is sent as HTTP basic
+    /// auth (`x-access-token:<token>`) to the repository's server only.
+    pub fn open(
+        repository: &Repository,
+        branch: &str,
+        token: Option<&str>,
+        temp: &Path,
+    ) -> Result<Self, StoreError> {
+        let scratch = tempfile::Builder::new()
+            .prefix("hoist-gitops-")
+            .tempdir_in(temp)
+            .map_err(StoreError::Scratch)?;
+        let mut config = vec![
+            // A helper from the runner's config must not answer for us.
+            ("credential.helper".to_owned(), String::new()),
+            ("core.repositoryformatversion".into(), "1".into()),
+            ("extensions.partialClone".into(), "origin".into()),
+            ("remote.origin.url".into(), repository.git_url.clone()),
+            ("remote.origin.promisor".into(), "true".into()),
+            (
+                "remote.origin.partialclonefilter".into(),
+                "blob:none".into(),
+            ),
+        ];
+        if let (Some(token), Some(scope)) = (token, repository.http_scope()) {
+            let basic =
+                base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
+            config.push((
+                format!("http.{scope}.extraHeader"),
+                format!("Authorization: Basic {basic}"),
+            ));
+        }
+        let mut env = vec![
+            ("GIT_DIR".to_owned(), scratch.path().display().to_string()),
+            ("GIT_TERMINAL_PROMPT".into(), "0".into()),
+            ("GIT_ALLOW_PROTOCOL".into(), "file:http:https".into()),
+            ("LC_ALL".into(), "C".into()),
+            ("GIT_CONFIG_COUNT".into(), config.len().to_string()),
+        ];
+        for (i, (key, value)) in config.into_iter().enumerate() {
+            env.push((format!("GIT_CONFIG_KEY_{i}"), key));
+            env.push((format!("GIT_CONFIG_VALUE_{i}"), value));
+        }
+        let store = Self {
+            scratch,
+            branch: branch.to_owned(),
+            env,
+        };
+        store.git(&["init", "--quiet", "--bare"], None)?;
+        Ok(store)
+    }
+
+    /// Runs git in the scratch repository; a failure becomes a classified
+    /// [`StoreError`].
+    fn git(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, StoreError> {
+        self.git_with(args, stdin, &[])
+    }
+
+    fn git_with(
+        &self,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Vec<u8>, StoreError> {
+        let output = self.spawn(args, stdin, extra_env)?;
+        if output.status.success() {
+            return Ok(output.stdout);
+        }
+        Err(classify(
+            args,
+            &String::from_utf8_lossy(&output.stderr),
+            &self.branch,
+        ))
+    }
+
+    fn spawn(
+        &self,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+        extra_env: &[(&str, &str)],
+    ) -> Result<std::process::Output, StoreError> {
+        let mut command = Command::new("git");
+        command
+            .args(args)
+            .current_dir(self.scratch.path())
+            .env_remove("GIT_ASKPASS")
+            .env_remove("SSH_ASKPASS")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(extra_env.iter().copied())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(StoreError::NoGit)?;
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(input).map_err(StoreError::NoGit)?;
+        }
+        child.wait_with_output().map_err(StoreError::NoGit)
+    }
+
+    fn remote_ref(&self) -> String {
+        format!("refs/remotes/origin/{}", self.branch)
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.scratch.path().join("hoist-index")
+    }
+}
+
+impl Store for GitStore {
+    async fn tip(&mut self) -> Result<String, StoreError> {
+        let refspec = format!("+refs/heads/{}:{}", self.branch, self.remote_ref());
+        self.git(
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--depth=1",
+                "--filter=blob:none",
+                "origin",
+                &refspec,
+            ],
+            None,
+        )?;
+        let tip = self.git(&["rev-parse", "--verify", &self.remote_ref()], None)?;
+        Ok(String::from_utf8_lossy(&tip).trim().to_owned())
+    }
+
+    async fn read(&mut self, commit: &str, path: &RepoPath) -> Result<Option<String>, StoreError> {
+        let listing = self.git(
+            &["ls-tree", "-z", "--full-tree", commit, "--", path.as_str()],
+            None,
+        )?;
+        let listing = String::from_utf8_lossy(&listing);
+        let Some(entry) = listing.split('\0').find(|e| !e.is_empty()) else {
+            return Ok(None);
+        };
+        // `<mode> <type> <object>\t<path>`
+        let mut fields = entry.split(['\t', ' ']);
+        let (mode, object) = (fields.next().unwrap_or(""), fields.nth(1).unwrap_or(""));
+        let kind = match mode {
+            "100644" | "100755" => None,
+            "120000" => Some("symbolic link"),
+            "040000" => Some("directory"),
+            "160000" => Some("submodule"),
+            _ => Some("special entry"),
+        };
+        if let Some(kind) = kind {
+            return Err(StoreError::NotAFile {
+                path: path.to_string(),
+                kind,
+            });
+        }
+        let size: u64 = String::from_utf8_lossy(&self.git(&["cat-file", "-s", object], None)?)
+            .trim()
+            .parse()
+            .unwrap_or(u64::MAX);
+        if size > MAX_FILE_BYTES {
+            return Err(StoreError::TooLarge {
+                path: path.to_string(),
+                size,
+                limit: MAX_FILE_BYTES,
+            });
+        }
+        let bytes = self.git(&["cat-file", "blob", object], None)?;
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| StoreError::NotText(path.to_string()))
+    }
+
+    async fn commit(&mut self, commit: &NewCommit<'_>) -> Result<String, StoreError> {
+        let index = self.index_path();
+        let _ = std::fs::remove_file(&index);
+        let index = index.display().to_string();
+        let with_index = [("GIT_INDEX_FILE", index.as_str())];
+        self.git_with(&["read-tree", commit.parent], None, &with_index)?;
+        for (path, contents) in commit.files {
+            let blob = self.git(&["hash-object", "-w", "--stdin"], Some(contents.as_bytes()))?;
+            let blob = String::from_utf8_lossy(&blob).trim().to_owned();
+            let info = format!("100644,{blob},{path}");
+            self.git_with(
+                &["update-index", "--add", "--cacheinfo", &info],
+                None,
+                &with_index,
+            )?;
+        }
+        let tree = self.git_with(&["write-tree", "--missing-ok"], None, &with_index)?;
+        let tree = String::from_utf8_lossy(&tree).trim().to_owned();
+        let author = commit.author.cloned().unwrap_or_else(Identity::actions_bot);
+        let identity = [
+            ("GIT_AUTHOR_NAME", author.name.as_str()),
+            ("GIT_AUTHOR_EMAIL", author.email.as_str()),
+            ("GIT_COMMITTER_NAME", author.name.as_str()),
+            ("GIT_COMMITTER_EMAIL", author.email.as_str()),
+        ];
+        let made = self.git_with(
+            &["commit-tree", &tree, "-p", commit.parent, "-F", "-"],
+            Some(commit.message.as_bytes()),
+            &identity,
+        )?;
+        Ok(String::from_utf8_lossy(&made).trim().to_owned())
+    }
+
+    async fn advance(&mut self, _parent: &str, commit: &str) -> Result<Advance, StoreError> {
+        let refspec = format!("{commit}:refs/heads/{}", self.branch);
+        let output = self.spawn(&["push", "--porcelain", "origin", &refspec], None, &[])?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match push_status(&stdout) {
+            Some(PushStatus::Pushed) => Ok(Advance::Landed),
+            Some(PushStatus::Lost) => Ok(Advance::Lost),
+            Some(PushStatus::Refused(reason)) => {
+                let detail = stderr
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("remote: "))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let reason = if detail.trim().is_empty() {
+                    reason
+                } else {
+                    format!("{reason}: {}", detail.trim())
+                };
+                Err(StoreError::Rejected { reason })
+            }
+            None if output.status.success() => Ok(Advance::Landed),
+            None => Err(classify(&["push"], &stderr, &self.branch)),
+        }
+    }
+}
+
+/// What `git push --porcelain` said about the one ref pushed.
+#[derive(Debug, PartialEq, Eq)]
+enum PushStatus {
+    Pushed,
+    Lost,
+    Refused(String),
+}
+
+/// Reads the ref line of `git push --porcelain`: `<flag>\t<from>:<to>\t<summary>`.
+fn push_status(stdout: &str) -> Option<PushStatus> {
+    let line = stdout.lines().find(|l| l.split('\t').count() >= 3)?;
+    let mut fields = line.split('\t');
+    let flag = fields.next()?;
+    let summary = fields.nth(1)?.to_owned();
+    if flag != "!" {
+        return Some(PushStatus::Pushed);
+    }
+    // The reasons a lost race gives, as git and servers word them.
+    let lost = [
+        "fetch first",
+        "non-fast-forward",
+        "cannot lock ref",
+        "incorrect old value",
+        "stale info",
+    ];
+    Some(if lost.iter().any(|l| summary.contains(l)) {
+        PushStatus::Lost
+    } else {
+        PushStatus::Refused(summary)
+    })
+}
+
+/// Turns git's stderr into the error a user can act on.
+fn classify(args: &[&str], stderr: &str, branch: &str) -> StoreError {
+    let has = |needle: &str| stderr.contains(needle);
+    let detail = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("warning:"))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    if has("Authentication failed")
+        || has("could not read Username")
+        || has("could not read Password")
+        || has("returned error: 401")
+        || has("returned error: 403")
+    {
+        StoreError::Auth { detail }
+    } else if has("couldn't find remote ref") {
+        StoreError::BranchMissing(branch.to_owned())
+    } else if has("does not appear to be a git repository")
+        || has("not found")
+        || has("returned error: 404")
+    {
+        StoreError::RepositoryMissing { detail }
+    } else if has("Could not resolve host")
+        || has("Connection refused")
+        || has("Failed to connect")
+        || has("timed out")
+        || has("returned error: 5")
+        || has("RPC failed")
+        || has("early EOF")
+        || has("unexpected disconnect")
+        || has("Connection reset")
+    {
+        StoreError::Transient(detail)
+    } else {
+        StoreError::Git {
+            command: args.first().copied().unwrap_or("git").to_owned(),
+            stderr: detail,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn porcelain_push_lines_are_classified() {
+        let ok = "To file:///r.git\n \tabc:refs/heads/main\t1111..2222\nDone\n";
+        assert_eq!(push_status(ok), Some(PushStatus::Pushed));
+        let lost = "To file:///r.git\n!\tabc:refs/heads/main\t[rejected] (fetch first)\nDone\n";
+        assert_eq!(push_status(lost), Some(PushStatus::Lost));
+        let hook =
+            "To r\n!\tabc:refs/heads/main\t[remote rejected] (pre-receive hook declined)\nDone\n";
+        assert_eq!(
+            push_status(hook),
+            Some(PushStatus::Refused(
+                "[remote rejected] (pre-receive hook declined)".into()
+            ))
+        );
+        assert_eq!(push_status("fatal: unable to access\n"), None);
+    }
+
+    #[test]
+    fn stderr_is_classified_into_what_the_user_can_act_on() {
+        let auth = classify(
+            &["fetch"],
+            "fatal: Authentication failed for 'https://h/r.git/'",
+            "main",
+        );
+        assert!(matches!(auth, StoreError::Auth { .. }));
+        let branch = classify(
+            &["fetch"],
+            "fatal: couldn't find remote ref refs/heads/nope",
+            "nope",
+        );
+        assert!(matches!(branch, StoreError::BranchMissing(b) if b == "nope"));
+        let net = classify(
+            &["fetch"],
+            "fatal: unable to access 'https://h/': Could not resolve host: h",
+            "main",
+        );
+        assert!(net.is_transient());
+    }
+}

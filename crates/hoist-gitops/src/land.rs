@@ -1,0 +1,180 @@
+//! Landing a change on a branch that others write too.
+//!
+//! Each attempt starts from the branch's current tip: read the files, let
+//! the caller decide what they should become, commit on that tip, move the
+//! branch by compare-and-swap. When someone else landed first, the edit is
+//! made again on the fresh files — never a textual rebase — after a
+//! full-jitter backoff. Errors that cannot pass (credentials, protected
+//! branches, hooks, bad files) end the loop at once.
+
+use std::collections::BTreeMap;
+
+use hoist_http::{Backoff, Clock};
+
+use crate::RepoPath;
+use crate::error::StoreError;
+use crate::store::{Advance, Identity, NewCommit, Store};
+
+/// The files an attempt starts from.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The commit the branch pointed at.
+    pub commit: String,
+    /// Each requested file's text; `None` when it does not exist there.
+    pub files: BTreeMap<RepoPath, Option<String>>,
+}
+
+/// What the caller decided, given a [`Snapshot`].
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Nothing to write: every target already holds its value.
+    Unchanged,
+    /// Nothing to write: the branch holds something newer.
+    Superseded,
+    /// Write these files in one commit.
+    Write {
+        /// The changed files with their whole new text.
+        files: Vec<(RepoPath, String)>,
+        /// The commit message.
+        message: String,
+        /// The author; `None` for the backend's default.
+        author: Option<Identity>,
+    },
+}
+
+/// How a landing ended, when it did not fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The commit is on the branch.
+    Landed {
+        /// The new commit.
+        commit: String,
+        /// Attempts used, 1 when nobody else was landing.
+        attempts: u32,
+    },
+    /// Nothing was written; the branch's tip.
+    Unchanged {
+        /// The tip the files were read at.
+        tip: String,
+    },
+    /// Nothing was written because the branch holds something newer.
+    Superseded {
+        /// The tip the files were read at.
+        tip: String,
+    },
+}
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LandOptions {
+    /// Attempts in all (a lost race or a transient error uses one).
+    pub max_attempts: u32,
+    /// The wait between attempts.
+    pub backoff: Backoff,
+}
+
+/// Why a landing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LandError<E: std::error::Error + 'static> {
+    /// The caller's edit failed (a missing key, a bad file).
+    #[error(transparent)]
+    Plan(E),
+    /// Reading or writing the repository failed in a way that cannot pass.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Every attempt lost the race to another writer, or failed transiently.
+    #[error("gave up after {attempts} attempts: {last}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// What the last attempt ran into.
+        last: String,
+    },
+}
+
+/// Reads `paths` at the branch's current tip.
+pub async fn snapshot<S: Store>(store: &mut S, paths: &[RepoPath]) -> Result<Snapshot, StoreError> {
+    let commit = store.tip().await?;
+    let mut files = BTreeMap::new();
+    for path in paths {
+        let text = store.read(&commit, path).await?;
+        files.insert(path.clone(), text);
+    }
+    Ok(Snapshot { commit, files })
+}
+
+/// Lands the change `plan` describes on the store's branch; see the module
+/// documentation.
+pub async fn land<S: Store, E: std::error::Error + 'static>(
+    store: &mut S,
+    paths: &[RepoPath],
+    options: &LandOptions,
+    clock: &dyn Clock,
+    mut plan: impl FnMut(&Snapshot) -> Result<Plan, E>,
+) -> Result<Outcome, LandError<E>> {
+    let mut last = String::new();
+    for attempt in 1..=options.max_attempts.max(1) {
+        if attempt > 1 {
+            clock.sleep(options.backoff.delay(attempt - 1)).await;
+        }
+        match try_once(store, paths, &mut plan).await {
+            Ok(Some(outcome)) => {
+                return Ok(match outcome {
+                    Outcome::Landed { commit, .. } => Outcome::Landed {
+                        commit,
+                        attempts: attempt,
+                    },
+                    other => other,
+                });
+            }
+            Ok(None) => last = "another writer moved the branch first".into(),
+            Err(LandError::Store(error)) if error.is_transient() => last = error.to_string(),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(LandError::GaveUp {
+        attempts: options.max_attempts.max(1),
+        last,
+    })
+}
+
+/// One attempt; `Ok(None)` when the race was lost.
+async fn try_once<S: Store, E: std::error::Error + 'static>(
+    store: &mut S,
+    paths: &[RepoPath],
+    plan: &mut impl FnMut(&Snapshot) -> Result<Plan, E>,
+) -> Result<Option<Outcome>, LandError<E>> {
+    let snapshot = snapshot(store, paths).await?;
+    let (files, message, author) = match plan(&snapshot).map_err(LandError::Plan)? {
+        Plan::Unchanged => {
+            return Ok(Some(Outcome::Unchanged {
+                tip: snapshot.commit,
+            }));
+        }
+        Plan::Superseded => {
+            return Ok(Some(Outcome::Superseded {
+                tip: snapshot.commit,
+            }));
+        }
+        Plan::Write {
+            files,
+            message,
+            author,
+        } => (files, message, author),
+    };
+    let commit = store
+        .commit(&NewCommit {
+            parent: &snapshot.commit,
+            files: &files,
+            message: &message,
+            author: author.as_ref(),
+        })
+        .await?;
+    Ok(match store.advance(&snapshot.commit, &commit).await? {
+        Advance::Landed => Some(Outcome::Landed {
+            commit,
+            attempts: 0,
+        }),
+        Advance::Lost => None,
+    })
+}
