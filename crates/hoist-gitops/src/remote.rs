@@ -154,7 +154,7 @@ mod tests {
             ),
             (
                 "ext::sh -c touch% /tmp/pwned",
-                RepositoryError::Unrecognised("ext::sh -c touch% /tmp/pwned".into()),
+                RepositoryError::Scheme("ext".into()),
             ),
             (
                 "ssh://git@github.com/o/r.git",
