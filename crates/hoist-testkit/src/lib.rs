@@ -4,10 +4,12 @@
 //!   scrubbed environment, captured output, and checks that secrets were
 //!   masked before they first appeared.
 //! - [`peers`]: real servers started on ephemeral loopback ports (moto, the
-//!   Debian `docker-registry`, git). A missing one fails the test and names
-//!   the package to install.
+//!   Debian `docker-registry`, git by `file://` and over smart HTTP). A
+//!   missing one fails the test and names the package to install.
 //! - [`standin`]: a small framework for stand-in HTTP servers (scripted
 //!   routes, state, fault injection) for the services that cannot run here.
+//! - [`github`]: GitHub's REST API (Git Data, contents) over a real bare
+//!   repository.
 //! - [`act`]: runs a real `action.yml` through `act` on the host.
 //!
 //! Panics are this crate's error style: it only runs inside tests.
@@ -15,6 +17,7 @@
 
 pub mod act;
 pub mod action_yml;
+pub mod github;
 pub mod oci;
 pub mod oidc;
 pub mod peers;
@@ -24,7 +27,8 @@ pub mod standin;
 pub mod sts;
 pub mod tls;
 
-pub use peers::{GitRemote, Moto, Registry, RegistryAuth};
+pub use github::GitHubStandIn;
+pub use peers::{GitHttpServer, GitRemote, Moto, Registry, RegistryAuth};
 
 pub use sandbox::{RunResult, Sandbox};
 pub use standin::{Fault, Request, Response, Router, StandIn};

@@ -4,6 +4,7 @@
 //! a test never skips silently.
 
 mod git;
+mod git_http;
 mod moto;
 mod registry;
 
@@ -13,7 +14,8 @@ use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub use git::{GitRemote, git};
+pub use git::{Commit, GitRemote, git, git_output, git_with};
+pub use git_http::{GitHttpRequest, GitHttpServer};
 pub use moto::Moto;
 pub use registry::{Registry, RegistryAuth};
 
