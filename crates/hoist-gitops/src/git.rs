@@ -247,19 +247,19 @@ impl Store for GitStore {
         let output = self.spawn(&["push", "--porcelain", "origin", &refspec], None, &[])?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        match push_status(&stdout) {
+        // The server's own words (`remote: …`) say why a ref update failed.
+        let remote_said = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("remote: "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        match push_status(&stdout, &remote_said) {
             Some(PushStatus::Pushed) => Ok(Advance::Landed),
             Some(PushStatus::Lost) => Ok(Advance::Lost),
             Some(PushStatus::Refused(reason)) => {
-                let detail = stderr
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("remote: "))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let reason = if detail.trim().is_empty() {
-                    reason
-                } else {
-                    format!("{reason}: {}", detail.trim())
+                let reason = match remote_said.trim() {
+                    "" => reason,
+                    said => format!("{reason}: {said}"),
                 };
                 Err(StoreError::Rejected { reason })
             }
@@ -277,8 +277,9 @@ enum PushStatus {
     Refused(String),
 }
 
-/// Reads the ref line of `git push --porcelain`: `<flag>\t<from>:<to>\t<summary>`.
-fn push_status(stdout: &str) -> Option<PushStatus> {
+/// Reads the ref line of `git push --porcelain`
+/// (`<flag>\t<from>:<to>\t<summary>`) and what the server said with it.
+fn push_status(stdout: &str, remote_said: &str) -> Option<PushStatus> {
     let line = stdout.lines().find(|l| l.split('\t').count() >= 3)?;
     let mut fields = line.split('\t');
     let flag = fields.next()?;
@@ -286,19 +287,27 @@ fn push_status(stdout: &str) -> Option<PushStatus> {
     if flag != "!" {
         return Some(PushStatus::Pushed);
     }
-    // The reasons a lost race gives, as git and servers word them.
+    // The reasons a lost race gives, as git and servers word them: the
+    // client's check, or the server's compare-and-swap of the ref (whose
+    // summary is only "failed to update ref", the reason in `remote:` lines).
     let lost = [
         "fetch first",
         "non-fast-forward",
         "cannot lock ref",
         "incorrect old value",
         "stale info",
+        "but expected",
     ];
-    Some(if lost.iter().any(|l| summary.contains(l)) {
-        PushStatus::Lost
-    } else {
-        PushStatus::Refused(summary)
-    })
+    Some(
+        if lost
+            .iter()
+            .any(|l| summary.contains(l) || remote_said.contains(l))
+        {
+            PushStatus::Lost
+        } else {
+            PushStatus::Refused(summary)
+        },
+    )
 }
 
 /// Turns git's stderr into the error a user can act on.
@@ -349,18 +358,22 @@ mod tests {
     #[test]
     fn porcelain_push_lines_are_classified() {
         let ok = "To file:///r.git\n \tabc:refs/heads/main\t1111..2222\nDone\n";
-        assert_eq!(push_status(ok), Some(PushStatus::Pushed));
+        assert_eq!(push_status(ok, ""), Some(PushStatus::Pushed));
         let lost = "To file:///r.git\n!\tabc:refs/heads/main\t[rejected] (fetch first)\nDone\n";
-        assert_eq!(push_status(lost), Some(PushStatus::Lost));
+        assert_eq!(push_status(lost, ""), Some(PushStatus::Lost));
+        let swapped =
+            "To r\n!\tabc:refs/heads/main\t[remote rejected] (failed to update ref)\nDone\n";
+        let said = "error: cannot lock ref 'refs/heads/main': is at 1111 but expected 2222";
+        assert_eq!(push_status(swapped, said), Some(PushStatus::Lost));
         let hook =
             "To r\n!\tabc:refs/heads/main\t[remote rejected] (pre-receive hook declined)\nDone\n";
         assert_eq!(
-            push_status(hook),
+            push_status(hook, "error: GH006: Protected branch update failed"),
             Some(PushStatus::Refused(
                 "[remote rejected] (pre-receive hook declined)".into()
             ))
         );
-        assert_eq!(push_status("fatal: unable to access\n"), None);
+        assert_eq!(push_status("fatal: unable to access\n", ""), None);
     }
 
     #[test]

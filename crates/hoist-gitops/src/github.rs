@@ -184,6 +184,14 @@ impl Store for GitHubStore {
                 kind: "directory",
             });
         }
+        // GitHub answers a link to a file in the repository with the file
+        // it points at, under that file's path: refuse it, as git does.
+        if body["path"].as_str().is_some_and(|p| p != path.as_str()) {
+            return Err(StoreError::NotAFile {
+                path: path.to_string(),
+                kind: "symbolic link",
+            });
+        }
         match body["type"].as_str() {
             Some("file") => {}
             Some("symlink") => {

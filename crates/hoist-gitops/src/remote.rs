@@ -61,9 +61,6 @@ impl Repository {
             });
         }
         let url = Url::parse(input).map_err(|_| RepositoryError::Unrecognised(input.into()))?;
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(RepositoryError::CredentialsInUrl);
-        }
         match url.scheme() {
             "https" | "file" => {}
             "http" if url.host_str().is_some_and(hoist_http::is_loopback_host) => {}
@@ -73,6 +70,9 @@ impl Repository {
                 ));
             }
             other => return Err(RepositoryError::Scheme(other.into())),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(RepositoryError::CredentialsInUrl);
         }
         let github = input
             .strip_prefix(server_url)
