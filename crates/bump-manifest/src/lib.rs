@@ -112,10 +112,8 @@ impl Diagnostic for BumpError {
             Self::Plan(PlanError::MissingFile(_)) => "check the path (it is relative to the GitOps repository's root), or set `create-missing: true` to create it".into(),
             Self::Plan(PlanError::NoLayout { .. }) => "check `app` and `env`, or set `layout` to the pattern your repository uses, such as `deploy/{app}/{env}/values.yaml`".into(),
             Self::Plan(PlanError::AmbiguousLayout { .. }) => "set `layout` to say which one to bump".into(),
-            Self::Plan(PlanError::Manifest { source, .. }) => source.to_string().rsplit_once("Hint: ").map_or_else(
-                || "fix the file or the edit; nothing was committed".into(),
-                |(_, hint)| hint.to_owned(),
-            ),
+            // The manifest error says what to change itself.
+            Self::Plan(PlanError::Manifest { .. }) => "nothing was committed".into(),
             Self::GaveUp { .. } => "raise `max-attempts`, or serialise the jobs that write this branch with a `concurrency:` group".into(),
             Self::Files(error) => return error.hint(),
             Self::Runtime(_) => "this is a bug in hoist or an exhausted runner: please report it with the step's log".into(),

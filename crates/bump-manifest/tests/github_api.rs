@@ -111,3 +111,18 @@ fn a_bad_token_fails_at_once() {
     result.assert_failed_cleanly(&["refused the credentials", "Bad credentials"]);
     assert_eq!(github.request_count("GET", "/repos/"), 1);
 }
+
+#[test]
+fn a_symbolic_link_is_refused_even_when_github_follows_it() {
+    let (github, mut sandbox) = world();
+    // GitHub's contents API answers a link to a file with that file.
+    commit_symlink(github.remote(), "link.yaml", KUSTOMIZE_FILE);
+    let head = github.remote().head("main");
+    sandbox.input(
+        "edits",
+        "link.yaml:images[name=payments-api].newTag=abc1234",
+    );
+    let result = bump(&sandbox);
+    result.assert_failed_cleanly(&["`link.yaml` is a symbolic link"]);
+    assert_eq!(github.remote().head("main"), head);
+}

@@ -92,7 +92,7 @@ fn show(title: &str, run: &RunResult) {
 fn demo() -> ExitCode {
     println!("hoist demo: the CI half of a GitOps pipeline, against local peers");
     println!(
-        "peers: a stand-in GitHub OIDC issuer, moto (STS, ECR) behind a trust-checking STS front, docker-registry\n"
+        "peers: a stand-in GitHub OIDC issuer, moto (STS, ECR) behind a trust-checking STS front, docker-registry, git\n"
     );
     let peers = Peers::start();
 
@@ -168,13 +168,70 @@ fn demo() -> ExitCode {
         &rebuilt,
     );
 
-    println!("\nStill to come: sign, bump-manifest, open-promotion-pr, wait-for-sync.");
+    println!(
+        "\n3. bump-manifest — the new image into the GitOps repository (a real bare git repository)"
+    );
+    let bumps_ok = bump_stage(&pushed.outputs()["digest"]);
+
+    println!("\nStill to come: sign, open-promotion-pr, wait-for-sync.");
     let pushes_ok = pushed.code == Some(0) && again.code == Some(0) && rebuilt.code == Some(1);
-    if ok && denied.code == Some(1) && pushes_ok {
+    if ok && denied.code == Some(1) && pushes_ok && bumps_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The myshop-api Helm values of the seed documents, per environment.
+const VALUES: &str = "# myshop-api in dev: CI writes image.tag\nreplicaCount: 1\n\nimage:\n  repository: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/myshop/myshop-api\n  tag: \"1.4.1\"   # set by CI\n  pullPolicy: IfNotPresent\n";
+
+/// Bumps the dev values three times: the new version, the same again (a
+/// no-op), and an older build finishing late (superseded).
+fn bump_stage(digest: &str) -> bool {
+    let gitops = hoist_testkit::GitRemote::with_files(&[
+        ("charts/myshop-api/values-dev.yaml", VALUES),
+        ("charts/myshop-api/values-prod.yaml", VALUES),
+    ]);
+    let bump = |tag: &str| {
+        let mut job = Sandbox::new();
+        job.env("GITHUB_REPOSITORY", "myshop/myshop-api")
+            .input("repository", &gitops.url())
+            .input("app", "myshop-api")
+            .input("env", "dev")
+            .input("tag", tag)
+            .input("digest", digest)
+            .input(
+                "image-repository",
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/myshop/myshop-api",
+            )
+            .input("create-missing", "true");
+        job.run(binary("bump-manifest"), &[])
+    };
+    let landed = bump("1.4.2");
+    show(
+        "app myshop-api, env dev, tag 1.4.2: one commit, only the changed bytes",
+        &landed,
+    );
+    let diff = hoist_testkit::peers::git(
+        &gitops.path(),
+        &["show", "--format=   commit %h %s%n%n%b", "main"],
+    );
+    for line in diff.lines() {
+        println!("   │ {line}");
+    }
+    let again = bump("1.4.2");
+    show(
+        "the same job re-run: the value is already there, no commit",
+        &again,
+    );
+    let late = bump("1.4.1");
+    show(
+        "an older build finishing late: superseded, nothing written",
+        &late,
+    );
+    landed.code == Some(0)
+        && again.outputs().get("changed").map(String::as_str) == Some("false")
+        && late.outputs().get("superseded").map(String::as_str) == Some("true")
 }
 
 fn serve_peers() -> ExitCode {

@@ -20,6 +20,12 @@ fn the_demo_runs_every_stage() {
         "tags written: 1.4.2, sha-0123456",
         "tagged 1.4.2, sha-0123456; nothing written",
         "tag `1.4.2` already points at",
+        "3. bump-manifest",
+        "commit-sha = ",
+        "+  tag: \"1.4.2\"   # set by CI",
+        "+  digest: sha256:",
+        "nothing to commit",
+        "superseded = true",
     ] {
         assert!(
             text.contains(needle),
