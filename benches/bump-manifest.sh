@@ -125,6 +125,7 @@ race() { # $1 = hoist|script; prints "seconds landed reported"
       n=$((job - 19)); file=charts/shared/values-dev.yaml; key=image.tag; old='tag: 1.0.0'; new="1.0.$n"; newline="tag: $new"
     fi
     if [ "$kind" = hoist ]; then
+      touch "$work/race-out-$kind/$job"
       ( GITHUB_OUTPUT=$work/race-out-$kind/$job INPUT_REPOSITORY=file://$repo INPUT_EDITS="$file:$key=$new" \
           "$bin" >/dev/null 2>&1 && echo ok > "$work/race-out-$kind/$job.status" ) &
     else
@@ -137,7 +138,7 @@ race() { # $1 = hoist|script; prints "seconds landed reported"
   wait
   end=$(date +%s.%N)
   local landed=0 reported
-  reported=$(ls "$work/race-out-$kind"/*.status 2>/dev/null | wc -l)
+  reported=$(find "$work/race-out-$kind" -name '*.status' | wc -l)
   for job in $(seq 0 19); do
     app=$(printf '%02d' "$job")
     git -C "$repo" show "main:apps/app-$app/overlays/dev/kustomization.yaml" | grep -q "newTag: v1.0.$job" && landed=$((landed + 1))

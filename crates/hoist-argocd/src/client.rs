@@ -1,0 +1,328 @@
+//! The Argo CD API calls wait-for-sync makes, through hoist's HTTP policy.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use hoist_http::{Clock, HttpClient, RetryPolicy};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::application::Application;
+use crate::error::ArgoError;
+
+/// Which application: its name, and the namespace and project when the
+/// server needs them (apps in any namespace, project-scoped tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRef {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, for apps outside Argo CD's own namespace.
+    pub namespace: Option<String>,
+    /// The project, so a project token gets 404 instead of 403.
+    pub project: Option<String>,
+}
+
+/// An Argo CD server and the token to call it with.
+pub struct ArgoCd {
+    http: HttpClient,
+    policy: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    base: Url,
+    token: String,
+}
+
+impl std::fmt::Debug for ArgoCd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArgoCd")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ArgoCd {
+    /// A client for the server at `base` (already checked by
+    /// `hoist_http::parse_endpoint`).
+    pub fn new(
+        http: HttpClient,
+        policy: RetryPolicy,
+        clock: Arc<dyn Clock>,
+        base: Url,
+        token: &str,
+    ) -> Self {
+        Self {
+            http,
+            policy,
+            clock,
+            base,
+            token: token.to_owned(),
+        }
+    }
+
+    fn url(&self, segments: &[&str], app: &AppRef, extra: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(namespace) = &app.namespace {
+                query.append_pair("appNamespace", namespace);
+            }
+            if let Some(project) = &app.project {
+                query.append_pair("project", project);
+            }
+            for (key, value) in extra {
+                query.append_pair(key, value);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        url
+    }
+
+    async fn call(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        app: &AppRef,
+    ) -> Result<Value, ArgoError> {
+        let response = self
+            .http
+            .send(&self.policy, self.clock.as_ref(), |client| {
+                let request = client
+                    .request(method.clone(), url.clone())
+                    .bearer_auth(&self.token);
+                match body {
+                    Some(body) => request.json(body),
+                    None => request,
+                }
+            })
+            .await?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| ArgoError::BadAnswer {
+            operation,
+            detail: e.without_url().to_string(),
+        })?;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(value);
+        }
+        Err(failure(operation, status, &value, app))
+    }
+
+    /// `GET /api/v1/applications/{name}`; with `refresh`, Argo CD compares
+    /// against git again before answering (`normal` or `hard`).
+    pub async fn application(
+        &self,
+        app: &AppRef,
+        refresh: Option<&str>,
+    ) -> Result<Application, ArgoError> {
+        let extra: Vec<(&str, &str)> = refresh.map(|r| ("refresh", r)).into_iter().collect();
+        let url = self.url(&["api", "v1", "applications", &app.name], app, &extra);
+        let value = self
+            .call("reading the application", Method::GET, url, None, app)
+            .await?;
+        if value["status"].is_null() && value["metadata"].is_null() {
+            return Err(ArgoError::BadAnswer {
+                operation: "reading the application",
+                detail: "no `metadata` or `status`".into(),
+            });
+        }
+        Ok(Application(value))
+    }
+
+    /// `POST /api/v1/applications/{name}/sync` for `revision`.
+    pub async fn sync(&self, app: &AppRef, revision: &str) -> Result<(), ArgoError> {
+        let url = self.url(&["api", "v1", "applications", &app.name, "sync"], app, &[]);
+        let mut body = json!({"name": app.name, "revision": revision, "prune": false});
+        if let Some(namespace) = &app.namespace {
+            body["appNamespace"] = json!(namespace);
+        }
+        self.call("requesting a sync", Method::POST, url, Some(&body), app)
+            .await
+            .map(drop)
+    }
+
+    /// `GET /api/v1/applications/{name}/syncwindows`: whether a sync may
+    /// run now, and the active windows as `kind schedule (duration)`.
+    pub async fn sync_windows(&self, app: &AppRef) -> Result<(bool, Vec<String>), ArgoError> {
+        let url = self.url(
+            &["api", "v1", "applications", &app.name, "syncwindows"],
+            app,
+            &[],
+        );
+        let value = self
+            .call("reading the sync windows", Method::GET, url, None, app)
+            .await?;
+        let windows = value["activeWindows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| {
+                format!(
+                    "{} window `{}` for {}",
+                    w["kind"].as_str().unwrap_or("?"),
+                    w["schedule"].as_str().unwrap_or("?"),
+                    w["duration"].as_str().unwrap_or("?")
+                )
+            })
+            .collect();
+        Ok((value["canSync"].as_bool().unwrap_or(true), windows))
+    }
+
+    /// `GET /api/v1/applications/{name}/resource`: the live manifest of one
+    /// resource (`group`, `version`, `kind`, `namespace`, `name`).
+    pub async fn resource(
+        &self,
+        app: &AppRef,
+        group: &str,
+        version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, ArgoError> {
+        let query = [
+            ("group", group),
+            ("version", version),
+            ("kind", kind),
+            ("namespace", namespace),
+            ("resourceName", name),
+        ];
+        let url = self.url(
+            &["api", "v1", "applications", &app.name, "resource"],
+            app,
+            &query,
+        );
+        let value = self
+            .call("reading a resource", Method::GET, url, None, app)
+            .await?;
+        let manifest = value["manifest"].as_str().unwrap_or("null");
+        serde_json::from_str(manifest).map_err(|e| ArgoError::BadAnswer {
+            operation: "reading a resource",
+            detail: e.to_string(),
+        })
+    }
+
+    /// Opens the server-sent-event stream of one application's changes
+    /// (`GET /api/v1/stream/applications?name=…`).
+    pub async fn watch(&self, app: &AppRef) -> Result<Events, ArgoError> {
+        let url = self.url(
+            &["api", "v1", "stream", "applications"],
+            app,
+            &[("name", &app.name)],
+        );
+        let response = self
+            .http
+            .send(&self.policy, self.clock.as_ref(), |client| {
+                client
+                    .get(url.clone())
+                    .bearer_auth(&self.token)
+                    .header("Accept", "text/event-stream")
+            })
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            return Err(failure("watching the application", status, &body, app));
+        }
+        Ok(Events {
+            bytes: response.bytes_stream().boxed(),
+            buffer: Vec::new(),
+        })
+    }
+}
+
+/// The error for an answer that is not a success (grpc-gateway's
+/// `{"error", "code", "message"}`).
+fn failure(operation: &'static str, status: StatusCode, body: &Value, app: &AppRef) -> ArgoError {
+    let message = body["message"]
+        .as_str()
+        .or(body["error"].as_str())
+        .unwrap_or("(no message)")
+        .to_owned();
+    match status.as_u16() {
+        401 => ArgoError::Unauthorized(message),
+        403 => ArgoError::Forbidden(message),
+        404 => ArgoError::NotFound(app.name.clone()),
+        status => ArgoError::Api {
+            operation,
+            status,
+            message,
+        },
+    }
+}
+
+/// The application events of a stream, as they arrive.
+pub struct Events {
+    bytes: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}
+
+impl Events {
+    /// The next application state; `None` when the server closed the
+    /// stream, an error when it broke.
+    pub async fn next(&mut self) -> Option<Result<Application, ArgoError>> {
+        loop {
+            if let Some(end) = find_event_end(&self.buffer) {
+                let event: Vec<u8> = self.buffer.drain(..end).collect();
+                if let Some(app) = parse_event(&event) {
+                    return Some(Ok(app));
+                }
+                continue;
+            }
+            match self.bytes.next().await? {
+                Ok(chunk) => self.buffer.extend_from_slice(&chunk),
+                Err(error) => {
+                    return Some(Err(ArgoError::BadAnswer {
+                        operation: "watching the application",
+                        detail: error.without_url().to_string(),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// The end (after the blank line) of the first complete event in `buffer`.
+fn find_event_end(buffer: &[u8]) -> Option<usize> {
+    buffer.windows(2).position(|w| w == b"\n\n").map(|i| i + 2)
+}
+
+/// `data: {"result":{"type":…,"application":{…}}}` → the application;
+/// comments (`:`) and other events give `None`.
+fn parse_event(event: &[u8]) -> Option<Application> {
+    let text = std::str::from_utf8(event).ok()?;
+    let data: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(str::trim_start)
+        .collect();
+    let value: Value = serde_json::from_str(&data).ok()?;
+    let application = value.pointer("/result/application")?;
+    Some(Application(application.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_split_at_blank_lines_and_comments_skipped() {
+        let stream = b":\n\ndata: {\"result\":{\"type\":\"ADDED\",\"application\":{\"metadata\":{\"resourceVersion\":\"7\"}}}}\n\n";
+        let first = find_event_end(stream).unwrap();
+        assert!(parse_event(&stream[..first]).is_none());
+        let app = parse_event(&stream[first..]).unwrap();
+        assert_eq!(app.resource_version(), Some("7"));
+    }
+}

@@ -1,0 +1,234 @@
+//! Everything the inputs say, checked before anything is called.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hoist_argocd::AppRef;
+use hoist_runner::{InputError, Runner};
+use url::Url;
+
+use crate::WaitError;
+use crate::watch::Policies;
+
+/// Which controller to ask.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The Argo CD API.
+    ArgoCd {
+        /// The server's URL.
+        server: Url,
+        /// The token.
+        token: String,
+        /// The applications.
+        applications: Vec<AppRef>,
+        /// The policies.
+        policies: Policies,
+    },
+    /// Commit statuses on the GitOps repository.
+    CommitStatus {
+        /// The contexts that count.
+        context: String,
+        /// The branch, for the superseded check.
+        branch: String,
+    },
+}
+
+/// The checked inputs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The backend.
+    pub backend: Backend,
+    /// The revision waited for (a full commit SHA).
+    pub revision: String,
+    /// How long to wait.
+    pub timeout: Duration,
+    /// The poll interval (before the test scale).
+    pub poll_interval: Duration,
+    /// The GitHub API, repository and token, when given.
+    pub github: Option<(Url, String, String)>,
+    /// Extra CAs.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+fn invalid(name: &str, reason: impl Into<String>, hint: &str) -> InputError {
+    InputError::Invalid {
+        name: name.to_owned(),
+        reason: reason.into(),
+        hint: hint.to_owned(),
+    }
+}
+
+impl Settings {
+    /// Reads and checks every input.
+    pub fn read(runner: &Runner) -> Result<Self, WaitError> {
+        let inputs = runner.inputs();
+        let revision = match inputs.get("revision").map(String::from).or_else(|| {
+            runner
+                .env("HOIST_GITOPS_COMMIT")
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+        }) {
+            Some(revision) => revision,
+            None => {
+                return Err(invalid("revision", "no revision to wait for", "set `revision` to the GitOps commit, or run bump-manifest earlier in the job (it exports HOIST_GITOPS_COMMIT)").into());
+            }
+        };
+        if !(revision.len() == 40 || revision.len() == 64)
+            || !revision.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(invalid(
+                "revision",
+                format!("`{}` is not a full commit SHA", revision.escape_debug()),
+                "pass the full 40-character SHA, such as bump-manifest's `commit-sha` output",
+            )
+            .into());
+        }
+        let revision = revision.to_ascii_lowercase();
+        let timeout = inputs
+            .duration("timeout")?
+            .unwrap_or(Duration::from_secs(600));
+        if timeout.is_zero() {
+            return Err(invalid(
+                "timeout",
+                "it must be longer than zero",
+                "write a duration such as `10m`",
+            )
+            .into());
+        }
+        let poll_interval = inputs
+            .duration("poll-interval")?
+            .unwrap_or(Duration::from_secs(2));
+        let github = match (inputs.get("github-token"), inputs.get("repository")) {
+            (Some(token), Some(repository)) => {
+                let valid = repository.split_once('/').is_some_and(|(o, n)| {
+                    let ok = |s: &str| {
+                        !s.is_empty()
+                            && s != "."
+                            && s != ".."
+                            && s.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                    };
+                    ok(o) && ok(n)
+                });
+                if !valid {
+                    return Err(invalid(
+                        "repository",
+                        format!("`{repository}` is not owner/name"),
+                        "write the GitOps repository as owner/name",
+                    )
+                    .into());
+                }
+                let api = runner
+                    .env("GITHUB_API_URL")
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("https://api.github.com");
+                Some((
+                    hoist_http::parse_endpoint("GITHUB_API_URL", api)?,
+                    repository.to_owned(),
+                    token.to_owned(),
+                ))
+            }
+            _ => None,
+        };
+        let backend = match inputs.choice("backend", &["argocd", "commit-status"])? {
+            Some("commit-status") => {
+                if github.is_none() {
+                    return Err(invalid(
+                        "github-token",
+                        "`commit-status` needs `github-token` and `repository`",
+                        "set both to the GitOps repository and a token that can read its statuses",
+                    )
+                    .into());
+                }
+                Backend::CommitStatus {
+                    context: inputs
+                        .get("context")
+                        .unwrap_or("kustomization/*")
+                        .to_owned(),
+                    branch: inputs.get("branch").unwrap_or("main").to_owned(),
+                }
+            }
+            _ => Self::argocd(runner)?,
+        };
+        Ok(Self {
+            backend,
+            revision,
+            timeout,
+            poll_interval,
+            github,
+            ca_bundle: inputs.get("ca-bundle").map(PathBuf::from),
+        })
+    }
+
+    fn argocd(runner: &Runner) -> Result<Backend, WaitError> {
+        let inputs = runner.inputs();
+        let server =
+            hoist_http::parse_endpoint("argocd-server", inputs.required("argocd-server")?)?;
+        let token = inputs.required("argocd-token")?.to_owned();
+        let names = inputs.names("application");
+        if names.is_empty() {
+            return Err(InputError::Missing {
+                name: "application".into(),
+            }
+            .into());
+        }
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 253
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
+        };
+        for name in &names {
+            if !name_ok(name) {
+                return Err(invalid(
+                    "application",
+                    format!("`{}` is not an application name", name.escape_debug()),
+                    "use the Application's metadata.name: lower-case letters, digits, `-` and `.`",
+                )
+                .into());
+            }
+        }
+        let namespace = inputs.get("app-namespace").map(String::from);
+        if let Some(namespace) = &namespace
+            && !name_ok(namespace)
+        {
+            return Err(invalid(
+                "app-namespace",
+                format!("`{namespace}` is not a namespace"),
+                "write the namespace's name",
+            )
+            .into());
+        }
+        let project = inputs.get("project").map(String::from);
+        let applications = names
+            .into_iter()
+            .map(|name| AppRef {
+                name,
+                namespace: namespace.clone(),
+                project: project.clone(),
+            })
+            .collect();
+        let refresh = match inputs.choice("refresh", &["normal", "hard", "none"])? {
+            Some("none") => None,
+            other => Some(other.unwrap_or("normal").to_owned()),
+        };
+        let policies = Policies {
+            suspended: inputs
+                .choice("suspended", &["wait", "succeed", "fail"])?
+                .unwrap_or("wait")
+                .to_owned(),
+            superseded: inputs
+                .choice("superseded", &["succeed", "fail"])?
+                .unwrap_or("succeed")
+                .to_owned(),
+            sync: inputs.bool("sync")?,
+            refresh,
+        };
+        Ok(Backend::ArgoCd {
+            server,
+            token,
+            applications,
+            policies,
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! Waiting on one Argo CD application: events from the stream (polling
+//! when the stream is refused or breaks), each state decided, every change
+//! recorded on a timeline, until a verdict or the deadline.
+
+use std::time::{Duration, Instant};
+
+use hoist_argocd::{AppRef, Application, ArgoCd, ArgoError, Events};
+use hoist_http::Clock;
+use serde_json::{Value, json};
+
+use crate::decide::{State, decide, short};
+use crate::github::GitHub;
+use crate::{Verdict, WaitError};
+
+/// What to do with the states that are policy, not fact.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    /// `suspended`: `wait`, `succeed` or `fail`.
+    pub suspended: String,
+    /// `superseded`: `succeed` or `fail`.
+    pub superseded: String,
+    /// Whether to request a sync for a manual-sync app.
+    pub sync: bool,
+    /// The refresh to ask for at the start (`normal`, `hard`), if any.
+    pub refresh: Option<String>,
+}
+
+/// How one application's wait ended.
+#[derive(Debug, Clone)]
+pub struct AppReport {
+    /// The application.
+    pub name: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Each state change: time since the start, and what it was.
+    pub timeline: Vec<(Duration, String)>,
+    /// The last state seen.
+    pub last: Option<Application>,
+}
+
+impl AppReport {
+    /// The `applications` output entry.
+    pub fn json(&self, revision: &str) -> Value {
+        let app = self.last.as_ref();
+        json!({
+            "name": self.name,
+            "status": self.verdict.status(),
+            "revision": revision,
+            "sync": app.map(|a| a.sync_status()),
+            "health": app.map(|a| a.health()),
+            "operation": app.and_then(|a| a.operation_phase()),
+            "images": app.map(|a| a.images()).unwrap_or_default(),
+        })
+    }
+}
+
+/// Everything one wait needs.
+pub struct Waiter<'a> {
+    /// The Argo CD client.
+    pub argocd: &'a ArgoCd,
+    /// The GitOps repository, to tell superseded from not yet synced.
+    pub github: Option<&'a GitHub>,
+    /// The revision waited for.
+    pub revision: &'a str,
+    /// The policies.
+    pub policies: &'a Policies,
+    /// The wait between polls.
+    pub poll_interval: Duration,
+    /// The clock polls wait on.
+    pub clock: &'a dyn Clock,
+    /// When the wait started.
+    pub started: Instant,
+    /// When to give up.
+    pub deadline: Instant,
+}
+
+impl Waiter<'_> {
+    /// Waits for `app`. Errors that end the wait at once (401, 403, 404)
+    /// are returned; everything else is a verdict.
+    pub async fn wait(&self, app: &AppRef) -> Result<AppReport, WaitError> {
+        let mut report = AppReport {
+            name: app.name.clone(),
+            verdict: Verdict::Timeout(String::new()),
+            timeline: Vec::new(),
+            last: None,
+        };
+        let mut current = self
+            .argocd
+            .application(app, self.policies.refresh.as_deref())
+            .await
+            .map_err(|e| fatal(app, e))?;
+        let mut events = self.argocd.watch(app).await.ok();
+        let mut sync_requested = false;
+        loop {
+            let mut state = decide(&current, self.revision);
+            if let State::AtOther(deployed) = &state
+                && let Some(github) = self.github
+                && github.contains(deployed, self.revision).await?
+            {
+                report.last = Some(current);
+                report.verdict = Verdict::Superseded(deployed.clone());
+                return Ok(report);
+            }
+            let mut line = state.describe();
+            if state == State::NeedsSync {
+                line = self.sync_or_explain(app, &mut sync_requested).await?;
+            }
+            if let State::Suspended(message) = &state {
+                let detail = self.rollout(app, &current).await;
+                if let Some(aborted) = detail.as_ref().and_then(|d| d.aborted.clone()) {
+                    state = State::Unhealthy(aborted);
+                } else {
+                    line = format!(
+                        "Suspended: {}",
+                        detail.map_or_else(|| message.clone(), |d| d.progress)
+                    );
+                }
+            }
+            if matches!(state, State::Unhealthy(_))
+                && let Some(detail) = self.rollout(app, &current).await
+                && let Some(aborted) = detail.aborted
+            {
+                state = State::Unhealthy(aborted);
+            }
+            if report.timeline.last().is_none_or(|(_, last)| *last != line) {
+                report.timeline.push((self.started.elapsed(), line.clone()));
+            }
+            report.last = Some(current.clone());
+            if let Some(verdict) = self.verdict(&state, &line) {
+                report.verdict = verdict;
+                return Ok(report);
+            }
+            if Instant::now() >= self.deadline {
+                report.verdict = Verdict::Timeout(line);
+                return Ok(report);
+            }
+            current = match self.next(app, &mut events).await {
+                Ok(next) => next,
+                Err(error) if error.is_transient() => continue,
+                Err(error) => return Err(fatal(app, error)),
+            };
+        }
+    }
+
+    /// The verdict a state gives under the policies, `None` to go on.
+    fn verdict(&self, state: &State, line: &str) -> Option<Verdict> {
+        match state {
+            State::Healthy => Some(Verdict::Healthy),
+            State::SyncFailed(message) => Some(Verdict::Failed(message.clone())),
+            State::Unhealthy(message) => Some(Verdict::Degraded(message.clone())),
+            State::Suspended(_) => match self.policies.suspended.as_str() {
+                "succeed" => Some(Verdict::Suspended(line.to_owned())),
+                "fail" => Some(Verdict::Failed(format!("the application is {line}"))),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The next state: from the stream while it lasts, else a poll.
+    async fn next(
+        &self,
+        app: &AppRef,
+        events: &mut Option<Events>,
+    ) -> Result<Application, ArgoError> {
+        if let Some(stream) = events {
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(remaining, stream.next()).await {
+                Ok(Some(Ok(next))) => return Ok(next),
+                Ok(_) => *events = None, // ended or broke: poll from here on
+                Err(_) => {}             // the deadline: poll once more for the last state
+            }
+        } else {
+            self.clock.sleep(self.poll_interval).await;
+        }
+        self.argocd.application(app, None).await
+    }
+
+    /// For a manual-sync app out of sync at our revision: request the sync
+    /// once (with `sync: true`) unless a window blocks it, and say why it
+    /// waits.
+    async fn sync_or_explain(
+        &self,
+        app: &AppRef,
+        requested: &mut bool,
+    ) -> Result<String, WaitError> {
+        let (can_sync, windows) = self
+            .argocd
+            .sync_windows(app)
+            .await
+            .map_err(|e| fatal(app, e))?;
+        if !can_sync {
+            return Ok(format!(
+                "OutOfSync; blocked by a sync window ({})",
+                windows.join(", ")
+            ));
+        }
+        if !self.policies.sync {
+            return Ok(format!(
+                "OutOfSync at {}; waiting for someone to sync it (or set `sync: true`)",
+                short(self.revision)
+            ));
+        }
+        if !*requested {
+            match self.argocd.sync(app, self.revision).await {
+                Ok(()) => *requested = true,
+                // Another operation started first: wait for it, then ask again.
+                Err(ArgoError::Api { status: 400, .. }) => {}
+                Err(error) => return Err(fatal(app, error)),
+            }
+        }
+        Ok(format!("sync of {} requested", short(self.revision)))
+    }
+
+    /// The Argo Rollout behind a Suspended or Degraded app, read live.
+    async fn rollout(&self, app: &AppRef, current: &Application) -> Option<RolloutDetail> {
+        let resource = current.0["status"]["resources"]
+            .as_array()?
+            .iter()
+            .find(|r| r["kind"] == "Rollout" && r["group"] == "argoproj.io")?;
+        let text = |key: &str| resource[key].as_str().unwrap_or_default();
+        let live = self
+            .argocd
+            .resource(
+                app,
+                "argoproj.io",
+                text("version"),
+                "Rollout",
+                text("namespace"),
+                text("name"),
+            )
+            .await
+            .ok()?;
+        Some(RolloutDetail::read(&live))
+    }
+}
+
+/// What a Rollout's status says about the canary.
+struct RolloutDetail {
+    progress: String,
+    aborted: Option<String>,
+}
+
+impl RolloutDetail {
+    fn read(rollout: &Value) -> Self {
+        let status = &rollout["status"];
+        let steps = rollout["spec"]["strategy"]["canary"]["steps"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let step = status["currentStepIndex"].as_u64().unwrap_or(0);
+        let weight = status["canary"]["weights"]["canary"]["weight"]
+            .as_u64()
+            .unwrap_or(0);
+        let mut progress = format!(
+            "Rollout {} at canary step {step}/{steps}, weight {weight}%",
+            rollout["metadata"]["name"].as_str().unwrap_or("?")
+        );
+        if let Some(analysis) = status["canary"]["currentStepAnalysisRunStatus"]["status"].as_str()
+        {
+            progress.push_str(&format!(", analysis {analysis}"));
+        }
+        let aborted = (status["abort"].as_bool() == Some(true)).then(|| {
+            format!(
+                "the canary was aborted: {}",
+                status["message"].as_str().unwrap_or("(no message)")
+            )
+        });
+        Self { progress, aborted }
+    }
+}
+
+fn fatal(app: &AppRef, error: ArgoError) -> WaitError {
+    WaitError::Argo {
+        application: app.name.clone(),
+        source: error,
+    }
+}
