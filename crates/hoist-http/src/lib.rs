@@ -12,6 +12,7 @@
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod id_token;
 pub mod proxy;
 pub mod redact;
 pub mod retry;

@@ -25,6 +25,7 @@ use serde_json::{Map, Value, json};
 use crate::peers::GitRemote;
 use crate::standin::{Fault, Request, Response, Router, StandIn};
 use store::Store;
+pub(crate) use store::iso8601;
 
 /// A running GitHub API stand-in. Stops when dropped.
 pub struct GitHubStandIn {
@@ -424,7 +425,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -5,17 +5,27 @@
 //! request recorded and a script of faults to inject. Timelines advance per
 //! request: a fault applies to the next matching requests, never "after N
 //! seconds", so no test waits on a wall clock.
+//!
+//! A response may also stream its body ([`Response::stream`]): the server
+//! asks a source for each chunk as it can send one, and a source with
+//! nothing to say yet waits for the stand-in's [`Bell`], which every answered
+//! request rings — so a stream follows state that other requests (or the
+//! test) change, still without a clock.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::future::Future as _;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::BodyExt;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::sync::Notify;
+use tokio::sync::futures::OwnedNotified;
 
 use crate::tls::TestCa;
 
@@ -111,8 +121,10 @@ pub struct Response {
     pub status: u16,
     /// The headers.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body (with a stream: what is sent before the stream's chunks).
     pub body: Vec<u8>,
+    /// A body streamed after `body`, chunked, a chunk at a time.
+    pub stream: Option<Chunks>,
 }
 
 impl Response {
@@ -122,6 +134,7 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            stream: None,
         }
     }
 
@@ -149,6 +162,64 @@ impl Response {
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
+    }
+
+    /// The same response with its body streamed (chunked) after `body`:
+    /// `next` is asked for each chunk once the previous one is handed to
+    /// the connection (see [`Chunk`]).
+    pub fn stream(mut self, next: impl FnMut() -> Chunk + Send + 'static) -> Self {
+        self.stream = Some(Chunks(Arc::new(Mutex::new(Box::new(next)))));
+        self
+    }
+
+    /// The same response with `chunks` streamed one by one, then the end.
+    pub fn chunked(self, chunks: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        let mut chunks = chunks.into_iter().collect::<Vec<_>>().into_iter();
+        self.stream(move || chunks.next().map_or(Chunk::End, Chunk::Data))
+    }
+}
+
+/// What a streamed body's source answers each time it is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chunk {
+    /// Send these bytes now.
+    Data(Vec<u8>),
+    /// Nothing yet: ask again once the [`Bell`] rings (after every request
+    /// the stand-in answers, or when the test rings it).
+    Wait,
+    /// End the body (the terminating chunk); the connection stays usable.
+    End,
+    /// Break the connection mid-body, as a proxy timing out does: the
+    /// client sees an incomplete message.
+    Break,
+}
+
+/// A streamed body's source (see [`Response::stream`]).
+#[derive(Clone)]
+pub struct Chunks(Arc<Mutex<Box<dyn FnMut() -> Chunk + Send>>>);
+
+impl std::fmt::Debug for Chunks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Chunks(..)")
+    }
+}
+
+impl Chunks {
+    fn next(&self) -> Chunk {
+        (self.0.lock().unwrap())()
+    }
+}
+
+/// Wakes the streamed bodies that wait for something to change
+/// ([`Chunk::Wait`]). Every answered request rings it; a test that changes
+/// state behind the server's back rings it too ([`StandIn::bell`]).
+#[derive(Debug, Clone, Default)]
+pub struct Bell(Arc<Notify>);
+
+impl Bell {
+    /// Wakes every waiting stream, which then asks its source again.
+    pub fn ring(&self) {
+        self.0.notify_waiters();
     }
 }
 
@@ -250,6 +321,7 @@ struct Shared {
     faults: Mutex<VecDeque<Scripted>>,
     log: Mutex<Vec<Request>>,
     stop: Notify,
+    bell: Bell,
 }
 
 /// A running stand-in server. Stops when dropped.
@@ -278,6 +350,7 @@ impl StandIn {
             faults: Mutex::new(VecDeque::new()),
             log: Mutex::new(Vec::new()),
             stop: Notify::new(),
+            bell: Bell::default(),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -336,6 +409,12 @@ impl StandIn {
     /// Every request received so far, faulted ones included.
     pub fn requests(&self) -> Vec<Request> {
         self.shared.log.lock().unwrap().clone()
+    }
+
+    /// The bell that wakes waiting streams, for state changed outside a
+    /// request.
+    pub fn bell(&self) -> Bell {
+        self.shared.bell.clone()
     }
 }
 
@@ -406,7 +485,7 @@ impl std::error::Error for Dropped {}
 async fn answer(
     shared: Arc<Shared>,
     request: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
+) -> Result<hyper::Response<Body>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = body
         .collect()
@@ -453,13 +532,86 @@ async fn answer(
             return Err(Dropped);
         }
     };
+    // Whatever the request changed, waiting streams look again.
+    shared.bell.ring();
     let mut builder = hyper::Response::builder().status(response.status);
     for (name, value) in &response.headers {
         builder = builder.header(name, value);
     }
-    Ok(builder
-        .body(Full::new(Bytes::from(response.body)))
-        .expect("valid response"))
+    let head = (!response.body.is_empty()).then(|| Bytes::from(response.body));
+    let body = match response.stream {
+        None => Body::Whole(head),
+        Some(chunks) => Body::Streamed {
+            head,
+            chunks,
+            bell: Arc::clone(&shared.bell.0),
+            waiting: None,
+        },
+    };
+    Ok(builder.body(body).expect("valid response"))
+}
+
+/// A response body: whole (with a length) or streamed (chunked).
+enum Body {
+    Whole(Option<Bytes>),
+    Streamed {
+        head: Option<Bytes>,
+        chunks: Chunks,
+        bell: Arc<Notify>,
+        /// Armed before the source answered [`Chunk::Wait`], so a ring in
+        /// between is not lost.
+        waiting: Option<Pin<Box<OwnedNotified>>>,
+    },
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Dropped;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Dropped>>> {
+        let (head, chunks, bell, waiting) = match self.get_mut() {
+            Self::Whole(bytes) => return Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Self::Streamed {
+                head,
+                chunks,
+                bell,
+                waiting,
+            } => (head, chunks, bell, waiting),
+        };
+        if let Some(bytes) = head.take() {
+            return Poll::Ready(Some(Ok(Frame::data(bytes))));
+        }
+        loop {
+            if let Some(rung) = waiting.as_mut() {
+                ready!(rung.as_mut().poll(cx));
+                *waiting = None;
+            }
+            let mut armed = Box::pin(Arc::clone(bell).notified_owned());
+            armed.as_mut().enable();
+            match chunks.next() {
+                Chunk::Data(bytes) => return Poll::Ready(Some(Ok(Frame::data(bytes.into())))),
+                Chunk::End => return Poll::Ready(None),
+                Chunk::Break => return Poll::Ready(Some(Err(Dropped))),
+                Chunk::Wait => *waiting = Some(armed),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Self::Whole(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Whole(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            Self::Streamed { .. } => SizeHint::default(),
+        }
+    }
 }
 
 /// Sends `request` on to the plain-HTTP server at `base_url` over one

@@ -4,15 +4,13 @@
 use std::path::PathBuf;
 
 use base64::Engine as _;
+use hoist_http::id_token::IdTokenError;
 use hoist_http::{Clock, HttpClient, RetryPolicy};
 use serde::Deserialize;
 
 use crate::error::AssumeError;
 
-/// The variables the runner sets when the job has `id-token: write`.
-pub const REQUEST_URL_VARIABLE: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
-/// The bearer token for the OIDC endpoint.
-pub const REQUEST_TOKEN_VARIABLE: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+pub use hoist_http::id_token::{REQUEST_TOKEN_VARIABLE, REQUEST_URL_VARIABLE};
 
 /// Where tokens come from.
 #[derive(Debug, Clone)]
@@ -30,11 +28,6 @@ pub enum TokenSource {
     File(PathBuf),
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    value: Option<String>,
-}
-
 impl TokenSource {
     /// A new token. The caller masks it before printing anything.
     pub async fn fetch(
@@ -49,29 +42,14 @@ impl TokenSource {
                 url,
                 bearer,
                 audience,
-            } => {
-                let mut url = url::Url::parse(url).map_err(|_| AssumeError::TokenUrl)?;
-                url.query_pairs_mut().append_pair("audience", audience);
-                let response = http
-                    .send(policy, clock, |client| {
-                        client
-                            .get(url.clone())
-                            .bearer_auth(bearer)
-                            .header("accept", "application/json")
-                    })
-                    .await?;
-                let status = response.status().as_u16();
-                if status != 200 {
-                    return Err(AssumeError::TokenRefused { status });
-                }
-                let body: TokenResponse = response
-                    .json()
-                    .await
-                    .map_err(|_| AssumeError::TokenResponse)?;
-                body.value
-                    .filter(|v| !v.is_empty())
-                    .ok_or(AssumeError::TokenResponse)
-            }
+            } => hoist_http::id_token::request_id_token(http, policy, clock, url, bearer, audience)
+                .await
+                .map_err(|error| match error {
+                    IdTokenError::BadUrl => AssumeError::TokenUrl,
+                    IdTokenError::Refused { status } => AssumeError::TokenRefused { status },
+                    IdTokenError::NoToken => AssumeError::TokenResponse,
+                    IdTokenError::Http(error) => AssumeError::Http(error),
+                }),
         }
     }
 }

@@ -243,7 +243,7 @@ fn parse_person(line: &str) -> Person {
 }
 
 /// Seconds since the epoch as `2014-11-07T22:01:45Z`.
-pub(super) fn iso8601(seconds: i64) -> String {
+pub(crate) fn iso8601(seconds: i64) -> String {
     let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
