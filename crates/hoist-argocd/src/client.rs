@@ -115,6 +115,79 @@ impl ArgoCd {
         Err(failure(operation, status, &value, app))
     }
 
+    /// Exchanges a CI OIDC ID token for an Argo CD token through Argo CD's
+    /// Dex (`POST /api/dex/token`, RFC 8693 token exchange with the static
+    /// `argo-cd-cli` client), as Argo CD documents for GitHub Actions.
+    pub async fn exchange_dex_token(
+        http: &HttpClient,
+        policy: &RetryPolicy,
+        clock: &dyn Clock,
+        base: &Url,
+        id_token: &str,
+        connector: &str,
+    ) -> Result<String, ArgoError> {
+        const OPERATION: &str = "exchanging the OIDC token at Dex";
+        let mut url = base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["api", "dex", "token"]);
+        }
+        let form = [
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
+            ("subject_token", id_token),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:id_token",
+            ),
+            (
+                "requested_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
+            ("connector_id", connector),
+            ("scope", "openid"),
+        ];
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let response = http
+            .send(policy, clock, |client| {
+                client
+                    .post(url.clone())
+                    .basic_auth("argo-cd-cli", Some(""))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(body.clone())
+            })
+            .await?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status == 200
+            && let Some(token) = body["access_token"].as_str().filter(|t| !t.is_empty())
+        {
+            return Ok(token.to_owned());
+        }
+        let message = match (body["error"].as_str(), body["error_description"].as_str()) {
+            (Some(error), Some(description)) => format!("{error}: {description}"),
+            (Some(error), None) => error.to_owned(),
+            _ => format!("status {status}"),
+        };
+        Err(match status {
+            200 => ArgoError::BadAnswer {
+                operation: OPERATION,
+                detail: "no `access_token`".into(),
+            },
+            400 | 401 | 403 => {
+                ArgoError::Unauthorized(format!("Dex refused the token exchange ({message})"))
+            }
+            status => ArgoError::Api {
+                operation: OPERATION,
+                status,
+                message,
+            },
+        })
+    }
+
     /// `GET /api/v1/applications/{name}`; with `refresh`, Argo CD compares
     /// against git again before answering (`normal` or `hard`).
     pub async fn application(

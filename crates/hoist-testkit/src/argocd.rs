@@ -28,8 +28,8 @@ use serde_json::{Value, json};
 
 use crate::standin::{Bell, Chunk, Fault, Request, Response, Router, StandIn};
 pub use dex::Dex;
-use timeline::{Live, Read};
 pub use timeline::{Hold, Timeline};
+use timeline::{Live, Read};
 
 /// A running Argo CD stand-in. Stops when dropped.
 pub struct ArgoCdStandIn {
@@ -117,7 +117,10 @@ impl ArgoCdStandIn {
     /// The next stream opened breaks its connection after `events` events,
     /// mid-body (each call scripts one more stream).
     pub fn drop_stream_after(&self, events: usize) {
-        self.hub.state().stream_ends.push_back((events, Chunk::Break));
+        self.hub
+            .state()
+            .stream_ends
+            .push_back((events, Chunk::Break));
     }
 
     /// The next stream opened ends cleanly after `events` events, as an
@@ -301,11 +304,12 @@ impl State {
 
 /// The one project a request names (`project` or `projects`), if any.
 fn requested_project(request: &Request) -> Result<Option<String>, ApiError> {
-    let mut projects: Vec<String> = crate::standin::form_pairs(request.query.as_deref().unwrap_or(""))
-        .into_iter()
-        .filter(|(key, value)| (key == "project" || key == "projects") && !value.is_empty())
-        .map(|(_, value)| value)
-        .collect();
+    let mut projects: Vec<String> =
+        crate::standin::form_pairs(request.query.as_deref().unwrap_or(""))
+            .into_iter()
+            .filter(|(key, value)| (key == "project" || key == "projects") && !value.is_empty())
+            .map(|(_, value)| value)
+            .collect();
     projects.dedup();
     match projects.len() {
         0 | 1 => Ok(projects.pop()),
@@ -386,7 +390,10 @@ fn resource(hub: &Arc<Hub>, request: &Request) -> Answer {
         return Err(ApiError::new(3, &message));
     };
     live.rollout_read();
-    Ok(json_response(200, &json!({"manifest": rollout.to_string()})))
+    Ok(json_response(
+        200,
+        &json!({"manifest": rollout.to_string()}),
+    ))
 }
 
 /// A JSON answer as grpc-gateway sends it.

@@ -17,6 +17,7 @@
 
 pub mod act;
 pub mod action_yml;
+pub mod argocd;
 pub mod github;
 pub mod oci;
 pub mod oidc;

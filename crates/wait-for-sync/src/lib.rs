@@ -22,7 +22,7 @@ use hoist_argocd::{ArgoCd, ArgoError};
 use hoist_http::{Backoff, HttpClient, HttpOptions, RetryPolicy, SystemClock};
 use hoist_runner::{Diagnostic, FileCommandError, InputError, Runner};
 
-pub use settings::{Backend, Settings};
+pub use settings::{Backend, Credential, Settings};
 pub use spec::SPEC;
 
 /// The binary's version.
@@ -77,6 +77,9 @@ pub enum WaitError {
         #[source]
         source: ArgoError,
     },
+    /// No OIDC token came from the runner.
+    #[error("could not get the job's OIDC token")]
+    IdToken(#[source] hoist_http::id_token::IdTokenError),
     /// GitHub answered with an error.
     #[error("GitHub answered {status} to {operation}: {message}")]
     GitHub {
@@ -104,6 +107,7 @@ impl Diagnostic for WaitError {
             Self::Input(error) => return error.hint(),
             Self::Http(error) => return error.hint(),
             Self::Argo { source, .. } => return source.hint(),
+            Self::IdToken(_) => "add `permissions: id-token: write` to the job; if it is there, re-run (GitHub's OIDC service failed)".into(),
             Self::GitHub { status: 401 | 403 | 404, .. } => "`github-token` must be able to read the GitOps repository's statuses (statuses: read, contents: read)".into(),
             Self::GitHub { .. } => "check GitHub's status page, then re-run".into(),
             Self::NotDeployed(_) => "the lines above say what each application was doing; fix the manifests or the cluster, or raise `timeout` if it was still progressing".into(),
@@ -116,6 +120,13 @@ impl Diagnostic for WaitError {
 /// Runs wait-for-sync.
 pub fn run(runner: &mut Runner) -> Result<(), WaitError> {
     let settings = Settings::read(runner)?;
+    if let Backend::ArgoCd {
+        credential: Credential::Oidc { request_token, .. },
+        ..
+    } = &settings.backend
+    {
+        runner.mask(request_token);
+    }
     let env = runner.environment().clone();
     let mut options = HttpOptions::new(SPEC.name, VERSION);
     options.ca_bundle = settings.ca_bundle.clone();
@@ -151,51 +162,94 @@ pub fn run(runner: &mut Runner) -> Result<(), WaitError> {
         "Waiting up to {:?} for {} to be deployed and healthy.",
         settings.timeout, settings.revision
     ));
-    let reports = runtime.block_on(async {
-        match &settings.backend {
-            Backend::ArgoCd {
+    let reports = match &settings.backend {
+        Backend::ArgoCd {
+            server,
+            credential,
+            applications,
+            policies,
+        } => {
+            let token = runtime.block_on(argocd_token(
+                runner,
+                &http,
+                &policy,
+                clock.as_ref(),
                 server,
-                token,
-                applications,
+                credential,
+            ))?;
+            let argocd = ArgoCd::new(http.clone(), policy, clock.clone(), server.clone(), &token);
+            let waiter = watch::Waiter {
+                argocd: &argocd,
+                github: github.as_ref(),
+                revision: &settings.revision,
                 policies,
-            } => {
-                let argocd =
-                    ArgoCd::new(http.clone(), policy, clock.clone(), server.clone(), token);
-                let waiter = watch::Waiter {
-                    argocd: &argocd,
-                    github: github.as_ref(),
-                    revision: &settings.revision,
-                    policies,
-                    poll_interval,
-                    clock: clock.as_ref(),
-                    started,
-                    deadline,
-                };
-                let waits = applications.iter().map(|app| waiter.wait(app));
-                futures_util::future::join_all(waits)
-                    .await
-                    .into_iter()
-                    .collect::<Result<Vec<_>, _>>()
-            }
-            Backend::CommitStatus { context, branch } => {
-                let Some(github) = github.as_ref() else {
-                    return Err(WaitError::Input(InputError::Missing {
-                        name: "github-token".into(),
-                    }));
-                };
-                let waiter = commit_status::StatusWaiter {
-                    github,
-                    revision: &settings.revision,
-                    context,
-                    branch,
-                    poll_interval,
-                    clock: clock.as_ref(),
-                    started,
-                    deadline,
-                };
-                waiter.wait().await.map(|report| vec![report])
-            }
+                poll_interval,
+                clock: clock.as_ref(),
+                started,
+                deadline,
+            };
+            let waits = applications.iter().map(|app| waiter.wait(app));
+            runtime
+                .block_on(futures_util::future::join_all(waits))
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?
         }
-    })?;
+        Backend::CommitStatus { context, branch } => {
+            let github = github.as_ref().ok_or_else(|| InputError::Missing {
+                name: "github-token".into(),
+            })?;
+            let waiter = commit_status::StatusWaiter {
+                github,
+                revision: &settings.revision,
+                context,
+                branch,
+                poll_interval,
+                clock: clock.as_ref(),
+                started,
+                deadline,
+            };
+            vec![runtime.block_on(waiter.wait())?]
+        }
+    };
     report::finish(runner, &settings, &reports, started.elapsed())
+}
+
+/// The Argo CD token: given, or the job's OIDC token exchanged at Dex.
+/// Every token is masked before anything can print it.
+async fn argocd_token(
+    runner: &mut Runner,
+    http: &HttpClient,
+    policy: &RetryPolicy,
+    clock: &dyn hoist_http::Clock,
+    server: &url::Url,
+    credential: &Credential,
+) -> Result<String, WaitError> {
+    let (request_url, request_token, connector) = match credential {
+        Credential::Token(token) => return Ok(token.clone()),
+        Credential::Oidc {
+            request_url,
+            request_token,
+            connector,
+        } => (request_url, request_token, connector),
+    };
+    let audience = server.as_str().trim_end_matches('/');
+    let id_token = hoist_http::id_token::request_id_token(
+        http,
+        policy,
+        clock,
+        request_url,
+        request_token,
+        audience,
+    )
+    .await
+    .map_err(WaitError::IdToken)?;
+    runner.mask(&id_token);
+    let token = ArgoCd::exchange_dex_token(http, policy, clock, server, &id_token, connector)
+        .await
+        .map_err(|source| WaitError::Argo {
+            application: "the Dex token exchange".into(),
+            source,
+        })?;
+    runner.mask(&token);
+    Ok(token)
 }

@@ -17,8 +17,8 @@ pub enum Backend {
     ArgoCd {
         /// The server's URL.
         server: Url,
-        /// The token.
-        token: String,
+        /// How to authenticate.
+        credential: Credential,
         /// The applications.
         applications: Vec<AppRef>,
         /// The policies.
@@ -30,6 +30,22 @@ pub enum Backend {
         context: String,
         /// The branch, for the superseded check.
         branch: String,
+    },
+}
+
+/// How wait-for-sync authenticates to Argo CD.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// `argocd-token`.
+    Token(String),
+    /// The job's OIDC token, exchanged at Argo CD's Dex.
+    Oidc {
+        /// `ACTIONS_ID_TOKEN_REQUEST_URL`.
+        request_url: String,
+        /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+        request_token: String,
+        /// The Dex connector.
+        connector: String,
     },
 }
 
@@ -164,7 +180,31 @@ impl Settings {
         let inputs = runner.inputs();
         let server =
             hoist_http::parse_endpoint("argocd-server", inputs.required("argocd-server")?)?;
-        let token = inputs.required("argocd-token")?.to_owned();
+        let credential = if inputs.bool("argocd-oidc")? {
+            let env = |name: &str| runner.env(name).filter(|v| !v.is_empty()).map(String::from);
+            let (Some(request_url), Some(request_token)) = (
+                env(hoist_http::id_token::REQUEST_URL_VARIABLE),
+                env(hoist_http::id_token::REQUEST_TOKEN_VARIABLE),
+            ) else {
+                return Err(invalid(
+                    "argocd-oidc",
+                    "the job has no OIDC token to exchange",
+                    "add `permissions: id-token: write` to the job, or pass `argocd-token` instead",
+                )
+                .into());
+            };
+            let connector = inputs
+                .get("argocd-oidc-connector")
+                .unwrap_or("github-actions")
+                .to_owned();
+            Credential::Oidc {
+                request_url,
+                request_token,
+                connector,
+            }
+        } else {
+            Credential::Token(inputs.required("argocd-token")?.to_owned())
+        };
         let names = inputs.names("application");
         if names.is_empty() {
             return Err(InputError::Missing {
@@ -226,7 +266,7 @@ impl Settings {
         };
         Ok(Backend::ArgoCd {
             server,
-            token,
+            credential,
             applications,
             policies,
         })

@@ -15,6 +15,13 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("argocd-server", "Argo CD's URL, such as https://argocd.example.com"),
         InputSpec::new("argocd-token", "An Argo CD account or project role token").kind(InputKind::Secret),
         InputSpec::new(
+            "argocd-oidc",
+            "Instead of argocd-token, exchange the job's GitHub OIDC token for an Argo CD token through Argo CD's Dex (needs `id-token: write`)",
+        )
+        .kind(InputKind::Bool),
+        InputSpec::new("argocd-oidc-connector", "The Dex connector that trusts GitHub's OIDC issuer")
+            .default("github-actions"),
+        InputSpec::new(
             "application",
             "The Argo CD application(s) to wait for (comma or newline separated)",
         ),

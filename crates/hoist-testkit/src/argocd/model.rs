@@ -224,10 +224,7 @@ impl App {
                 path: format!("apps/{name}"),
                 target_revision: "main".to_owned(),
             },
-            destination: (
-                "https://kubernetes.default.svc".to_owned(),
-                name.to_owned(),
-            ),
+            destination: ("https://kubernetes.default.svc".to_owned(), name.to_owned()),
             automated: true,
             sync: SyncStatus {
                 status: "Synced".to_owned(),
@@ -279,8 +276,16 @@ impl App {
             sync["revisions"] = json!(self.sync.revisions);
         }
         let mut health = json!({"status": self.health.status});
-        set(&mut health, "message", self.health.message.as_deref().map(Value::from));
-        set(&mut health, "lastTransitionTime", self.health.since.map(rfc3339).map(Value::from));
+        set(
+            &mut health,
+            "message",
+            self.health.message.as_deref().map(Value::from),
+        );
+        set(
+            &mut health,
+            "lastTransitionTime",
+            self.health.since.map(rfc3339).map(Value::from),
+        );
         let mut status = json!({
             "sync": sync,
             "health": health,
@@ -289,8 +294,16 @@ impl App {
             "sourceType": "Kustomize",
             "controllerNamespace": "argocd",
         });
-        set(&mut status, "operationState", self.operation_state.as_ref().map(OperationState::to_json));
-        set(&mut status, "reconciledAt", self.reconciled_at.map(rfc3339).map(Value::from));
+        set(
+            &mut status,
+            "operationState",
+            self.operation_state.as_ref().map(OperationState::to_json),
+        );
+        set(
+            &mut status,
+            "reconciledAt",
+            self.reconciled_at.map(rfc3339).map(Value::from),
+        );
         if !self.conditions.is_empty() {
             status["conditions"] = self.conditions.iter().map(Condition::to_json).collect();
         }
@@ -308,7 +321,11 @@ impl App {
             "spec": spec,
             "status": status,
         });
-        set(&mut app, "operation", self.operation.as_ref().map(Operation::to_json));
+        set(
+            &mut app,
+            "operation",
+            self.operation.as_ref().map(Operation::to_json),
+        );
         app
     }
 
@@ -338,7 +355,11 @@ impl Operation {
             "sync": {"revision": self.revision, "prune": self.prune, "syncOptions": ["CreateNamespace=true"]},
             "initiatedBy": self.initiated_by.to_json(),
         });
-        set(&mut operation, "retry", self.retry_limit.map(|limit| json!({"limit": limit})));
+        set(
+            &mut operation,
+            "retry",
+            self.retry_limit.map(|limit| json!({"limit": limit})),
+        );
         operation
     }
 }
@@ -351,13 +372,21 @@ impl OperationState {
             "message": self.message,
             "startedAt": rfc3339(self.started_at),
         });
-        set(&mut state, "finishedAt", self.finished_at.map(rfc3339).map(Value::from));
+        set(
+            &mut state,
+            "finishedAt",
+            self.finished_at.map(rfc3339).map(Value::from),
+        );
         if self.retry_count > 0 {
             state["retryCount"] = json!(self.retry_count);
         }
-        set(&mut state, "syncResult", self.sync_result.as_ref().map(|result| {
-            json!({"revision": result.revision, "resources": result.resources})
-        }));
+        set(
+            &mut state,
+            "syncResult",
+            self.sync_result
+                .as_ref()
+                .map(|result| json!({"revision": result.revision, "resources": result.resources})),
+        );
         state
     }
 }

@@ -42,14 +42,19 @@ fn noticed(x0: &str, x: &str) -> Timeline {
 fn auto_synced(timeline: Timeline, x: &str) -> Timeline {
     timeline
         .then(|app, now| sync_started(app, x, Initiator::Automated, now))
-        .then(|app, now| sync_succeeded(app, now))
+        .then(sync_succeeded)
         .then(rolling)
         .then(healthy)
 }
 
 fn rolling(app: &mut super::model::App, now: Time) {
     let message = "Waiting for rollout to finish: 1 old replicas are pending termination...";
-    reconciled(app, "Progressing", Some(&format!("Caused by {}", workload_ref(app))), now);
+    reconciled(
+        app,
+        "Progressing",
+        Some(&format!("Caused by {}", workload_ref(app))),
+        now,
+    );
     workload_health(app, "Progressing", Some(message));
 }
 
@@ -85,13 +90,13 @@ pub fn manual_sync(x0: &str, x: &str) -> Timeline {
         app
     })
     .then(|app, now| compared(app, x, now))
-        .hold(Hold::Sync {
-            revision: Some(x.to_owned()),
-        })
-        .then(|app, now| sync_started(app, x, Initiator::User("admin".to_owned()), now))
-        .then(|app, now| sync_succeeded(app, now))
-        .then(rolling)
-        .then(healthy)
+    .hold(Hold::Sync {
+        revision: Some(x.to_owned()),
+    })
+    .then(|app, now| sync_started(app, x, Initiator::User("admin".to_owned()), now))
+    .then(sync_succeeded)
+    .then(rolling)
+    .then(healthy)
 }
 
 /// The sync of `x` fails once and is retried: phase still Running with
@@ -123,7 +128,7 @@ pub fn failed_then_retried(x0: &str, x: &str) -> Timeline {
             state.finished_at = None;
             state.started_at = now;
         })
-        .then(|app, now| sync_succeeded(app, now))
+        .then(sync_succeeded)
         .then(rolling)
         .then(healthy)
 }
@@ -185,7 +190,7 @@ pub fn fails(x0: &str, x: &str) -> Timeline {
 pub fn degraded_after_sync(x0: &str, x: &str) -> Timeline {
     noticed(x0, x)
         .then(|app, now| sync_started(app, x, Initiator::Automated, now))
-        .then(|app, now| sync_succeeded(app, now))
+        .then(sync_succeeded)
         .then(rolling)
         .then(|app, now| {
             let message = format!("Caused by {}", workload_ref(app));
@@ -248,7 +253,8 @@ pub fn rollout_canary(x0: &str, x: &str) -> Timeline {
             let message = format!("Caused by {}", workload_ref(app));
             reconciled(app, "Suspended", Some(&message), now);
             let mut status = canary_status("Paused", "CanaryPauseStep", 1, 20, "Running");
-            status["pauseConditions"] = json!([{"reason": "CanaryPauseStep", "startTime": super::model::rfc3339(now)}]);
+            status["pauseConditions"] =
+                json!([{"reason": "CanaryPauseStep", "startTime": super::model::rfc3339(now)}]);
             status["controllerPause"] = json!(true);
             app.rollout = Some(rollout(status));
             workload_health(app, "Suspended", Some("CanaryPauseStep"));
@@ -288,15 +294,21 @@ fn canary_start(x0: &str, x: &str) -> Timeline {
         app
     })
     .then(|app, now| compared(app, x, now))
-        .then(|app, now| sync_started(app, x, Initiator::Automated, now))
-        .then(|app, now| sync_succeeded(app, now))
-        .then(|app, now| {
-            let waiting = "more replicas need to be updated";
-            let message = format!("Caused by {}", workload_ref(app));
-            reconciled(app, "Progressing", Some(&message), now);
-            app.rollout = Some(rollout(canary_status("Progressing", waiting, 0, 0, "Running")));
-            workload_health(app, "Progressing", Some(waiting));
-        })
+    .then(|app, now| sync_started(app, x, Initiator::Automated, now))
+    .then(sync_succeeded)
+    .then(|app, now| {
+        let waiting = "more replicas need to be updated";
+        let message = format!("Caused by {}", workload_ref(app));
+        reconciled(app, "Progressing", Some(&message), now);
+        app.rollout = Some(rollout(canary_status(
+            "Progressing",
+            waiting,
+            0,
+            0,
+            "Running",
+        )));
+        workload_health(app, "Progressing", Some(waiting));
+    })
 }
 
 /// The abort message of a failed canary analysis.

@@ -24,7 +24,12 @@ pub fn image_for(revision: &str) -> String {
 }
 
 /// A `status.resources` entry in the workload's namespace.
-pub fn resource(kind: (&str, &str, &str), name: &str, health: &str, message: Option<&str>) -> Value {
+pub fn resource(
+    kind: (&str, &str, &str),
+    name: &str,
+    health: &str,
+    message: Option<&str>,
+) -> Value {
     let (group, version, kind) = kind;
     let mut health = json!({"status": health});
     if let Some(message) = message {
@@ -134,7 +139,11 @@ pub fn sync_succeeded(app: &mut App, now: Time) {
     state.phase = "Succeeded".to_owned();
     state.message = "successfully synced (all tasks run)".to_owned();
     state.finished_at = Some(now);
-    let kind = if app.rollout.is_some() { ROLLOUT } else { DEPLOYMENT };
+    let kind = if app.rollout.is_some() {
+        ROLLOUT
+    } else {
+        DEPLOYMENT
+    };
     state.sync_result = Some(SyncResult {
         revision: revision.clone(),
         resources: vec![applied(kind, "configured")],
@@ -186,6 +195,10 @@ pub fn reconciled(app: &mut App, health: &str, message: Option<&str>, now: Time)
 
 /// Sets the workload's health in `status.resources` (the first resource).
 pub fn workload_health(app: &mut App, health: &str, message: Option<&str>) {
-    let kind = if app.rollout.is_some() { ROLLOUT } else { DEPLOYMENT };
+    let kind = if app.rollout.is_some() {
+        ROLLOUT
+    } else {
+        DEPLOYMENT
+    };
     app.resources[0] = resource(kind, WORKLOAD.1, health, message);
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::timeline::Read;
-use super::{Answer, ApiError, Hub};
+use super::{Answer, Hub};
 use crate::standin::{Chunk, Request, Response};
 
 /// Opens a stream of the apps the query names (`name`, or every app the
@@ -29,7 +29,9 @@ pub(super) fn open(hub: &Arc<Hub>, request: &Request) -> Answer {
         return Ok(bad_gateway());
     }
     let wanted = request.query_param("name").filter(|n| !n.is_empty());
-    let namespace = request.query_param("appNamespace").filter(|n| !n.is_empty());
+    let namespace = request
+        .query_param("appNamespace")
+        .filter(|n| !n.is_empty());
     let project = super::requested_project(request).unwrap_or(None);
     let names: Vec<String> = state
         .apps
@@ -137,7 +139,3 @@ impl Events {
         }
     }
 }
-
-/// Unused: errors on a stream come before it opens.
-#[allow(dead_code)]
-fn _errors_are_answers(_: ApiError) {}
