@@ -11,9 +11,13 @@ use hoist_argocd::Application;
 pub enum State {
     /// Not there yet; says what is being waited for.
     Waiting(String),
-    /// Argo CD compared the revision and it is out of sync, but no sync
-    /// runs: a manual-sync app waiting for someone (or `sync: true`).
-    NeedsSync,
+    /// Argo CD compared the revision and it is out of sync, and no sync
+    /// runs: automated sync has yet to start it (or a sync window holds
+    /// it), or a manual-sync app waits for someone (or `sync: true`).
+    OutOfSync {
+        /// Whether the app syncs by itself.
+        automated: bool,
+    },
     /// Synced and done at another revision, which may contain ours.
     AtOther(String),
     /// Deployed, reconciled and Healthy.
@@ -39,8 +43,11 @@ impl State {
     pub fn describe(&self) -> String {
         match self {
             Self::Waiting(reason) => reason.clone(),
-            Self::NeedsSync => {
-                "compared and OutOfSync; waiting for a sync (the app has no automated sync)".into()
+            Self::OutOfSync { automated: true } => {
+                "OutOfSync; waiting for the automated sync".into()
+            }
+            Self::OutOfSync { automated: false } => {
+                "OutOfSync; waiting for a sync (the app has no automated sync)".into()
             }
             Self::AtOther(revision) => format!("Synced at {}", short(revision)),
             Self::Healthy => "Synced and Healthy".into(),
@@ -122,14 +129,8 @@ pub fn decide(app: &Application, revision: &str) -> State {
         };
     }
     if !synced {
-        return if app.automated() {
-            State::Waiting(format!(
-                "{} is {}; waiting for the automated sync",
-                short(revision),
-                app.sync_status()
-            ))
-        } else {
-            State::NeedsSync
+        return State::OutOfSync {
+            automated: app.automated(),
         };
     }
     if !(operation_is_ours && app.operation_phase() == Some("Succeeded")) {
@@ -264,7 +265,7 @@ mod tests {
             ),
             X,
         );
-        assert!(matches!(state, State::Waiting(_)), "{state:?}");
+        assert!(matches!(state, State::OutOfSync { .. }), "{state:?}");
         let state = decide(
             &app(
                 "OutOfSync",
@@ -309,7 +310,7 @@ mod tests {
             "Healthy",
         );
         manual.0["spec"] = Value::Null;
-        assert_eq!(decide(&manual, X), State::NeedsSync);
+        assert_eq!(decide(&manual, X), State::OutOfSync { automated: false });
     }
 
     #[test]

@@ -102,8 +102,10 @@ impl Waiter<'_> {
                 return Ok(report);
             }
             let mut line = state.describe();
-            if state == State::NeedsSync {
-                line = self.sync_or_explain(app, &mut sync_requested).await?;
+            if let State::OutOfSync { automated } = state {
+                line = self
+                    .sync_or_explain(app, automated, &mut sync_requested)
+                    .await?;
             }
             if let State::Suspended(message) = &state {
                 let detail = self.rollout(app, &current).await;
@@ -134,7 +136,10 @@ impl Waiter<'_> {
                 report.verdict = Verdict::Timeout(line);
                 return Ok(report);
             }
-            current = match self.next(app, &mut events).await {
+            // Sync windows open and close without an application event, so
+            // an app held out of sync is looked at again every poll.
+            let patient = !matches!(state, State::OutOfSync { .. });
+            current = match self.next(app, &mut events, patient).await {
                 Ok(next) => next,
                 Err(error) if error.is_transient() => continue,
                 Err(error) => return Err(fatal(app, error)),
@@ -157,18 +162,23 @@ impl Waiter<'_> {
         }
     }
 
-    /// The next state: from the stream while it lasts, else a poll.
+    /// The next state: from the stream while it lasts (waiting on it until
+    /// the deadline, or one poll interval unless `patient`), else a poll.
     async fn next(
         &self,
         app: &AppRef,
         events: &mut Option<Events>,
+        patient: bool,
     ) -> Result<Application, ArgoError> {
         if let Some(stream) = events {
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(remaining, stream.next()).await {
+            let mut wait = self.deadline.saturating_duration_since(Instant::now());
+            if !patient {
+                wait = wait.min(self.poll_interval);
+            }
+            match tokio::time::timeout(wait, stream.next()).await {
                 Ok(Some(Ok(next))) => return Ok(next),
                 Ok(_) => *events = None, // ended or broke: poll from here on
-                Err(_) => {}             // the deadline: poll once more for the last state
+                Err(_) => {}             // no news in time: poll for the state
             }
         } else {
             self.clock.sleep(self.poll_interval).await;
@@ -176,12 +186,13 @@ impl Waiter<'_> {
         self.argocd.application(app, None).await
     }
 
-    /// For a manual-sync app out of sync at our revision: request the sync
-    /// once (with `sync: true`) unless a window blocks it, and say why it
-    /// waits.
+    /// For an app out of sync at our revision: say when a sync window
+    /// holds it; for a manual-sync app, request the sync once (with
+    /// `sync: true`); and say why it waits.
     async fn sync_or_explain(
         &self,
         app: &AppRef,
+        automated: bool,
         requested: &mut bool,
     ) -> Result<String, WaitError> {
         let (can_sync, windows) = self
@@ -193,6 +204,12 @@ impl Waiter<'_> {
             return Ok(format!(
                 "OutOfSync; blocked by a sync window ({})",
                 windows.join(", ")
+            ));
+        }
+        if automated {
+            return Ok(format!(
+                "OutOfSync at {}; waiting for the automated sync",
+                short(self.revision)
             ));
         }
         if !self.policies.sync {

@@ -1,0 +1,85 @@
+//! The real `actions/wait-for-sync/action.yml` through `act`: an earlier
+//! step exports HOIST_GITOPS_COMMIT as bump-manifest does, the action waits
+//! on the Argo CD stand-in, and a later step reads its outputs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use hoist_testkit::act::{Act, CHECKOUT_STEP};
+use hoist_testkit::argocd::{ArgoCdStandIn, presets};
+
+const TOKEN: &str = "argocd-act-token-0123456789";
+const X0: &str = "3b9d0e2f7a6c5b4d3e2f1a0b9c8d7e6f5a4b3c2d";
+const X: &str = "8c2f4b1e9d0a7c3b5e6f1a2d4c8b9e0f1a2b3c4d";
+
+const WORKFLOW: &str = r#"
+name: deploy
+on: push
+jobs:
+  wait:
+    runs-on: ubuntu-latest
+    steps:
+@CHECKOUT@      - name: bump (stands in for bump-manifest's export)
+        shell: bash
+        run: echo "HOIST_GITOPS_COMMIT=@X@" >> "$GITHUB_ENV"
+      - id: wait
+        uses: ./actions/wait-for-sync
+        with:
+          argocd-server: ${{ env.ARGOCD_SERVER }}
+          argocd-token: ${{ env.ARGOCD_TOKEN }}
+          application: payments-dev
+          timeout: 60s
+      - name: later step
+        shell: bash
+        env:
+          STATUS: ${{ steps.wait.outputs.status }}
+          REVISION: ${{ steps.wait.outputs.revision }}
+        run: |
+          test "$STATUS" = healthy
+          test "$REVISION" = "$HOIST_GITOPS_COMMIT"
+          echo "deployed-$REVISION"
+"#;
+
+#[test]
+fn the_action_waits_for_the_exported_commit_and_a_later_step_reads_the_verdict() {
+    let argocd = ArgoCdStandIn::start(TOKEN);
+    argocd.add_app("payments-dev", presets::stale_then_auto_sync(X0, X));
+    let act = Act::new();
+    act.copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/wait-for-sync"),
+        "actions/wait-for-sync",
+    );
+    act.file(
+        ".github/workflows/deploy.yml",
+        &WORKFLOW
+            .replace("@CHECKOUT@", CHECKOUT_STEP)
+            .replace("@X@", X),
+    );
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_wait-for-sync"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let result = act.run(
+        ".github/workflows/deploy.yml",
+        &[
+            ("HOIST_BIN_DIR", &bin_dir),
+            ("ARGOCD_SERVER", &argocd.url()),
+            ("ARGOCD_TOKEN", TOKEN),
+            ("HOIST_BACKOFF_SCALE", "0.005"),
+        ],
+    );
+    assert_eq!(result.code, Some(0), "act failed:\n{}", result.log);
+    assert!(
+        result.log.contains(&format!("deployed-{X}")),
+        "{}",
+        result.log
+    );
+    assert!(!result.log.contains(TOKEN), "the token reached the log");
+}
+
+#[test]
+fn action_yml_and_readme_match_the_binary() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/wait-for-sync");
+    hoist_testkit::action_yml::assert_action_matches_spec(&wait_for_sync::SPEC, &dir);
+}
