@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hoist_github::GitHubApi;
 use hoist_gitops::{
     GitHubStore, GitStore, LandError, LandOptions, Plan, RepoPath, Snapshot, Store, StoreError,
 };
@@ -271,15 +272,15 @@ pub fn run(runner: &mut Runner) -> Result<(), BumpError> {
                 backoff,
             };
             let token = settings.token.clone().unwrap_or_default();
-            let mut store = GitHubStore::new(
+            let api = GitHubApi::new(
                 http,
                 policy,
                 Arc::new(SystemClock::default()),
                 api.clone(),
                 name.clone(),
-                &settings.branch,
                 &token,
             );
+            let mut store = GitHubStore::new(api, &settings.branch);
             runtime.block_on(bump(runner, &settings, &mut store))
         }
     }

@@ -1,6 +1,6 @@
 //! Everything the inputs say, checked before anything is read or written.
 
-use hoist_gitops::{GitHubName, Identity, RepoPath, Repository};
+use hoist_gitops::{Identity, RepoName, RepoPath, Repository};
 use hoist_manifest::Options;
 use hoist_runner::{InputError, Runner};
 use url::Url;
@@ -20,7 +20,7 @@ pub enum Backend {
         /// The API's base URL.
         api: Url,
         /// The repository on GitHub.
-        name: GitHubName,
+        name: RepoName,
     },
 }
 
@@ -57,14 +57,6 @@ pub struct Settings {
     pub context: MessageContext,
 }
 
-fn invalid(name: &str, reason: impl Into<String>, hint: &str) -> InputError {
-    InputError::Invalid {
-        name: name.to_owned(),
-        reason: reason.into(),
-        hint: hint.to_owned(),
-    }
-}
-
 impl Settings {
     /// Reads and checks every input.
     pub fn read(runner: &Runner) -> Result<Self, BumpError> {
@@ -80,7 +72,7 @@ impl Settings {
             || branch.contains("..")
             || branch.chars().any(char::is_control)
         {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "branch",
                 format!("`{}` is not a branch name", branch.escape_debug()),
                 "write the branch's short name, such as `main`",
@@ -91,7 +83,7 @@ impl Settings {
         let backend =
             match inputs.choice("backend", &["git", "github-api"])? {
                 Some("github-api") => {
-                    let name = repository.github.clone().ok_or_else(|| invalid(
+                    let name = repository.github.clone().ok_or_else(|| InputError::invalid(
                     "backend",
                     "`github-api` needs a repository on this run's GitHub",
                     "write `repository` as owner/name, or use `backend: git` for other servers",
@@ -122,7 +114,7 @@ impl Settings {
         let files = edits::group(lines);
         let convention = Self::convention(runner)?;
         if files.is_empty() && convention.is_none() {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "edits",
                 "there is nothing to bump",
                 "set `edits`, or `app`, `env` and `tag`",
@@ -140,7 +132,7 @@ impl Settings {
             && let Some(tag) = convention.as_ref().and_then(|c| c.tag.as_deref())
             && crate::policy::version(tag).is_none()
         {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "tag",
                 format!("`{tag}` is not a semantic version"),
                 "give a tag such as `v1.2.3`, or set `policy: auto`",
@@ -150,12 +142,12 @@ impl Settings {
         let template = inputs.get("commit-message").map(String::from);
         if let Some(template) = &template {
             message::check_template(template).map_err(|reason| {
-                invalid("commit-message", reason, "use only the variables listed")
+                InputError::invalid("commit-message", reason, "use only the variables listed")
             })?;
         }
         let author = match inputs.get("author") {
             Some(text) => Some(Identity::parse(text).ok_or_else(|| {
-                invalid(
+                InputError::invalid(
                     "author",
                     format!("`{}` is not `Name <email>`", text.escape_debug()),
                     "write it as `CI Bot <ci-bot@example.com>`",
@@ -207,7 +199,7 @@ impl Settings {
             (None, None) => {
                 for name in ["tag", "digest", "image-repository", "image-name", "layout"] {
                     if inputs.get(name).is_some() && inputs.get("edits").is_none() {
-                        return Err(invalid(
+                        return Err(InputError::invalid(
                             name,
                             "it needs `app` and `env`",
                             "set `app` and `env`, or write the edit in `edits`",

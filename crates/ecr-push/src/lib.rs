@@ -127,14 +127,6 @@ struct Settings {
     ca_bundle: Option<PathBuf>,
 }
 
-fn invalid(name: &str, reason: String, hint: &str) -> InputError {
-    InputError::Invalid {
-        name: name.to_owned(),
-        reason,
-        hint: hint.to_owned(),
-    }
-}
-
 impl Settings {
     fn read(runner: &Runner) -> Result<Self, InputError> {
         let inputs = runner.inputs();
@@ -146,7 +138,7 @@ impl Settings {
         let registry = inputs.get("registry").map(String::from);
         if let Some(registry) = &registry {
             reference::validate_registry(registry).map_err(|reason| {
-                invalid("registry", reason, "write the registry as host[:port], such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`")
+                InputError::invalid("registry", reason, "write the registry as host[:port], such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`")
             })?;
         }
         let region = inputs.get("aws-region").map(String::from);
@@ -157,7 +149,7 @@ impl Settings {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
         {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "aws-region",
                 format!("`{region}` is not an AWS region"),
                 "write a region code such as `eu-west-1`",
@@ -171,7 +163,7 @@ impl Settings {
         };
         let repository = inputs.required("repository")?.to_owned();
         reference::validate_repository(&repository).map_err(|reason| {
-            invalid(
+            InputError::invalid(
                 "repository",
                 reason,
                 "use lower-case names such as `myshop/myshop-api`",
@@ -180,7 +172,7 @@ impl Settings {
         let mount_from = inputs.names("mount-from");
         for from in &mount_from {
             reference::validate_repository(from).map_err(|reason| {
-                invalid(
+                InputError::invalid(
                     "mount-from",
                     reason,
                     "list repository names on the same registry",
@@ -194,7 +186,7 @@ impl Settings {
                 || platform.split('/').any(str::is_empty)
                 || platform.contains(char::is_whitespace)
             {
-                return Err(invalid(
+                return Err(InputError::invalid(
                     "platforms",
                     format!("`{platform}` is not os/arch[/variant]"),
                     "write platforms such as `linux/amd64, linux/arm64/v8`",
@@ -204,9 +196,9 @@ impl Settings {
         let username = inputs.get("registry-username").map(String::from);
         let password = inputs.get("registry-password").map(String::from);
         if username.is_some() != password.is_some() {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "registry-password",
-                "registry-username and registry-password go together".into(),
+                "registry-username and registry-password go together",
                 "set both, or neither to use the Docker config",
             ));
         }
@@ -214,9 +206,9 @@ impl Settings {
             .duration("timeout")?
             .unwrap_or(Duration::from_secs(1800));
         if timeout.is_zero() {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "timeout",
-                "it must be longer than zero".into(),
+                "it must be longer than zero",
                 "write a duration such as `30m`",
             ));
         }
@@ -385,8 +377,9 @@ pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
             credentials.username, credentials.password
         ));
     }
-    reference::validate_registry(&host)
-        .map_err(|reason| invalid("registry", reason, "write the registry as host[:port]"))?;
+    reference::validate_registry(&host).map_err(|reason| {
+        InputError::invalid("registry", reason, "write the registry as host[:port]")
+    })?;
     let base = hoist_http::registry_base(&host, settings.insecure)?;
 
     let mut http_options = HttpOptions::new(SPEC.name, VERSION);

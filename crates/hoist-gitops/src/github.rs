@@ -8,113 +8,48 @@
 //! between: a compare-and-swap. Commits made without an author are signed
 //! by GitHub and show as verified.
 
-use std::sync::Arc;
-
 use base64::Engine;
-use hoist_http::{Clock, HttpClient, RetryPolicy};
-use reqwest::{Method, StatusCode};
+use hoist_github::{Answer, GitHubApi};
+use reqwest::Method;
 use serde_json::{Value, json};
-use url::Url;
 
 use crate::RepoPath;
 use crate::error::StoreError;
-use crate::remote::GitHubName;
 use crate::store::{Advance, NewCommit, Store};
 
 /// A branch of a GitHub repository, written through the Git Data API.
+#[derive(Debug)]
 pub struct GitHubStore {
-    http: HttpClient,
-    policy: RetryPolicy,
-    clock: Arc<dyn Clock>,
-    api: Url,
-    repo: GitHubName,
+    api: GitHubApi,
     branch: String,
-    token: String,
-}
-
-impl std::fmt::Debug for GitHubStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitHubStore")
-            .field("api", &self.api.as_str())
-            .field("repo", &self.repo)
-            .field("branch", &self.branch)
-            .finish_non_exhaustive()
-    }
 }
 
 impl GitHubStore {
-    /// A store for `branch` of `repo`, reached at `api` (`GITHUB_API_URL`).
-    pub fn new(
-        http: HttpClient,
-        policy: RetryPolicy,
-        clock: Arc<dyn Clock>,
-        api: Url,
-        repo: GitHubName,
-        branch: &str,
-        token: &str,
-    ) -> Self {
+    /// A store for `branch` of the repository `api` names.
+    pub fn new(api: GitHubApi, branch: &str) -> Self {
         Self {
-            http,
-            policy,
-            clock,
             api,
-            repo,
             branch: branch.to_owned(),
-            token: token.to_owned(),
         }
     }
 
-    /// `{api}/repos/{owner}/{name}/{segments...}`, each segment escaped.
-    fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.api.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty()
-                .extend(["repos", &self.repo.owner, &self.repo.name])
-                .extend(segments.iter().flat_map(|s| s.split('/')));
-        }
-        url
-    }
-
-    /// Sends one API request; answers with the status and the JSON body
-    /// (`Null` when there is none).
+    /// Sends one API request.
     async fn call(
         &self,
         method: Method,
-        url: Url,
+        url: url::Url,
         body: Option<&Value>,
-    ) -> Result<(StatusCode, Value), StoreError> {
-        let response = self
-            .http
-            .send(&self.policy, self.clock.as_ref(), |client| {
-                let request = client
-                    .request(method.clone(), url.clone())
-                    .bearer_auth(&self.token)
-                    .header("Accept", "application/vnd.github+json")
-                    .header("X-GitHub-Api-Version", "2022-11-28");
-                match body {
-                    Some(body) => request.json(body),
-                    None => request,
-                }
-            })
-            .await?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| {
-            StoreError::Transient(format!(
-                "reading GitHub's answer failed: {}",
-                e.without_url()
-            ))
-        })?;
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok((status, value))
+    ) -> Result<Answer, StoreError> {
+        Ok(self.api.call(method, url, body).await?)
     }
 
     /// The error for an answer that is not a success.
-    fn failure(operation: &'static str, status: StatusCode, body: &Value) -> StoreError {
+    fn failure(operation: &'static str, status: u16, body: &Value) -> StoreError {
         let message = body["message"]
             .as_str()
             .unwrap_or("(no message)")
             .to_owned();
-        match status.as_u16() {
+        match status {
             401 => StoreError::Auth { detail: message },
             404 => StoreError::RepositoryMissing {
                 detail: format!("{operation}: {message}"),
@@ -145,10 +80,13 @@ impl GitHubStore {
         kind: &str,
         body: &Value,
     ) -> Result<String, StoreError> {
-        let (status, answer) = self
-            .call(Method::POST, self.url(&["git", kind]), Some(body))
+        let Answer {
+            status,
+            body: answer,
+        } = self
+            .call(Method::POST, self.api.url(&["git", kind]), Some(body))
             .await?;
-        if status != StatusCode::CREATED {
+        if status != 201 {
             return Err(Self::failure(operation, status, &answer));
         }
         Self::field(operation, &answer, "/sha")
@@ -158,24 +96,28 @@ impl GitHubStore {
 impl Store for GitHubStore {
     async fn tip(&mut self) -> Result<String, StoreError> {
         let branch_ref = format!("heads/{}", self.branch);
-        let (status, body) = self
-            .call(Method::GET, self.url(&["git", "ref", &branch_ref]), None)
+        let Answer { status, body } = self
+            .call(
+                Method::GET,
+                self.api.url(&["git", "ref", &branch_ref]),
+                None,
+            )
             .await?;
         match status {
-            StatusCode::OK => Self::field("reading the branch", &body, "/object/sha"),
-            StatusCode::NOT_FOUND => Err(StoreError::BranchMissing(self.branch.clone())),
+            200 => Self::field("reading the branch", &body, "/object/sha"),
+            404 => Err(StoreError::BranchMissing(self.branch.clone())),
             _ => Err(Self::failure("reading the branch", status, &body)),
         }
     }
 
     async fn read(&mut self, commit: &str, path: &RepoPath) -> Result<Option<String>, StoreError> {
         const OPERATION: &str = "reading a file";
-        let mut url = self.url(&["contents", path.as_str()]);
+        let mut url = self.api.url(&["contents", path.as_str()]);
         url.query_pairs_mut().append_pair("ref", commit);
-        let (status, body) = self.call(Method::GET, url, None).await?;
+        let Answer { status, body } = self.call(Method::GET, url, None).await?;
         match status {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Ok(None),
+            200 => {}
+            404 => return Ok(None),
             _ => return Err(Self::failure(OPERATION, status, &body)),
         }
         if body.is_array() {
@@ -237,14 +179,17 @@ impl Store for GitHubStore {
     }
 
     async fn commit(&mut self, commit: &NewCommit<'_>) -> Result<String, StoreError> {
-        let (status, parent) = self
+        let Answer {
+            status,
+            body: parent,
+        } = self
             .call(
                 Method::GET,
-                self.url(&["git", "commits", commit.parent]),
+                self.api.url(&["git", "commits", commit.parent]),
                 None,
             )
             .await?;
-        if status != StatusCode::OK {
+        if status != 200 {
             return Err(Self::failure("reading the parent commit", status, &parent));
         }
         let base_tree = Self::field("reading the parent commit", &parent, "/tree/sha")?;
@@ -281,15 +226,15 @@ impl Store for GitHubStore {
     async fn advance(&mut self, _parent: &str, commit: &str) -> Result<Advance, StoreError> {
         const OPERATION: &str = "moving the branch";
         let branch_ref = format!("heads/{}", self.branch);
-        let (status, body) = self
+        let Answer { status, body } = self
             .call(
                 Method::PATCH,
-                self.url(&["git", "refs", &branch_ref]),
+                self.api.url(&["git", "refs", &branch_ref]),
                 Some(&json!({"sha": commit, "force": false})),
             )
             .await?;
         let message = body["message"].as_str().unwrap_or_default();
-        match status.as_u16() {
+        match status {
             200 => Ok(Advance::Landed),
             422 if message.to_ascii_lowercase().contains("fast forward") => Ok(Advance::Lost),
             404 => Err(StoreError::BranchMissing(self.branch.clone())),

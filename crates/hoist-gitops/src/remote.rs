@@ -1,5 +1,6 @@
 //! Which repository to write: a git URL, or `owner/name` on GitHub.
 
+use hoist_github::RepoName;
 use url::Url;
 
 /// The GitOps repository, as the `repository` input names it.
@@ -9,16 +10,7 @@ pub struct Repository {
     pub git_url: String,
     /// `owner/name` when the repository is on the GitHub server the run
     /// belongs to, which the `github-api` backend needs.
-    pub github: Option<GitHubName>,
-}
-
-/// A repository's owner and name on GitHub.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitHubName {
-    /// The user or organisation.
-    pub owner: String,
-    /// The repository.
-    pub name: String,
+    pub github: Option<RepoName>,
 }
 
 /// Why the `repository` input was refused.
@@ -54,7 +46,7 @@ impl Repository {
     /// (`GITHUB_SERVER_URL`, `https://github.com` by default).
     pub fn parse(input: &str, server_url: &str) -> Result<Self, RepositoryError> {
         let server_url = server_url.trim_end_matches('/');
-        if let Some(name) = parse_owner_name(input) {
+        if let Some(name) = RepoName::parse(input) {
             return Ok(Self {
                 git_url: format!("{server_url}/{}/{}.git", name.owner, name.name),
                 github: Some(name),
@@ -78,7 +70,7 @@ impl Repository {
             .strip_prefix(server_url)
             .and_then(|rest| rest.strip_prefix('/'))
             .map(|rest| rest.trim_end_matches('/').trim_end_matches(".git"))
-            .and_then(parse_owner_name);
+            .and_then(RepoName::parse);
         Ok(Self {
             git_url: input.to_owned(),
             github,
@@ -95,23 +87,6 @@ impl Repository {
             None => format!("{}://{host}/", url.scheme()),
         })
     }
-}
-
-fn parse_owner_name(text: &str) -> Option<GitHubName> {
-    let (owner, name) = text.split_once('/')?;
-    let valid = |part: &str| {
-        !part.is_empty()
-            && part.len() <= 100
-            && part != "."
-            && part != ".."
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    };
-    (valid(owner) && valid(name)).then(|| GitHubName {
-        owner: owner.to_owned(),
-        name: name.to_owned(),
-    })
 }
 
 #[cfg(test)]

@@ -74,6 +74,18 @@ pub enum InputError {
     },
 }
 
+impl InputError {
+    /// [`InputError::Invalid`]: input `name` holds something wrong
+    /// (`reason`), and `hint` says what to write instead.
+    pub fn invalid(name: &str, reason: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::Invalid {
+            name: name.to_owned(),
+            reason: reason.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
 impl Diagnostic for InputError {
     fn hint(&self) -> Option<String> {
         Some(match self {

@@ -80,21 +80,13 @@ pub struct Settings {
 /// The profile `refreshable` writes when `aws-profile` is not given.
 pub const DEFAULT_REFRESHABLE_PROFILE: &str = "oidc-assume";
 
-fn invalid(name: &str, reason: impl Into<String>, hint: impl Into<String>) -> InputError {
-    InputError::Invalid {
-        name: name.to_owned(),
-        reason: reason.into(),
-        hint: hint.into(),
-    }
-}
-
 impl Settings {
     /// Reads and checks every input.
     pub fn read(runner: &Runner) -> Result<Self, InputError> {
         let inputs = runner.inputs();
         let region = inputs.required("aws-region")?.to_owned();
         if !is_region(&region) {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "aws-region",
                 format!("`{region}` is not an AWS region"),
                 "write a region code such as `eu-west-1` or `us-gov-west-1`",
@@ -107,7 +99,7 @@ impl Settings {
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control())
         {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "audience",
                 "it must be one word without spaces",
                 "the default, `sts.amazonaws.com`, fits AWS",
@@ -154,7 +146,7 @@ impl Settings {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
             if !ok {
-                return Err(invalid(
+                return Err(InputError::invalid(
                     "role-external-id",
                     "it must be 2 to 1224 characters of letters, digits and _+=,.@:/-",
                     "use the external ID from the role's trust policy",
@@ -168,7 +160,7 @@ impl Settings {
             .transpose()?;
         let managed_policies = inputs.lines("managed-session-policies");
         if managed_policies.len() > 10 {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "managed-session-policies",
                 "STS takes at most 10 policies",
                 "merge some of the policies",
@@ -176,7 +168,7 @@ impl Settings {
         }
         for arn in &managed_policies {
             if !is_policy_arn(arn) {
-                return Err(invalid(
+                return Err(InputError::invalid(
                     "managed-session-policies",
                     format!("`{arn}` is not an IAM policy ARN"),
                     "write one ARN per line, such as `arn:aws:iam::aws:policy/ReadOnlyAccess`",
@@ -200,7 +192,7 @@ impl Settings {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
             if !ok || name.is_empty() {
-                return Err(invalid(
+                return Err(InputError::invalid(
                     "aws-profile",
                     format!("`{name}` is not a usable profile name"),
                     "use letters, digits, `_`, `.` and `-` only, such as `deploy-prod`",
@@ -209,7 +201,7 @@ impl Settings {
         }
         if refreshable {
             if chaining {
-                return Err(invalid(
+                return Err(InputError::invalid(
                     "refreshable",
                     "a refreshable profile cannot be chained: the credentials it would start from expire",
                     "drop `role-chaining`, or `refreshable`",
@@ -222,7 +214,7 @@ impl Settings {
             Some(_) => inputs.bool("output-env-credentials")?,
         };
         if refreshable && export_env {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "output-env-credentials",
                 "static AWS_* keys in the environment would stop SDKs from using the refreshable profile",
                 "remove `output-env-credentials: true` when `refreshable: true`",
@@ -231,7 +223,7 @@ impl Settings {
 
         let allowed_accounts = inputs.names("allowed-account-ids");
         if let Some(bad) = allowed_accounts.iter().find(|id| !is_account_id(id)) {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "allowed-account-ids",
                 format!("`{bad}` is not a 12-digit AWS account ID"),
                 "list account IDs such as `123456789012`, separated by commas or newlines",
@@ -242,7 +234,7 @@ impl Settings {
             .get("sts-endpoint")
             .map(|text| {
                 hoist_http::parse_endpoint("sts-endpoint", text).map_err(|error| {
-                    invalid(
+                    InputError::invalid(
                         "sts-endpoint",
                         error.to_string(),
                         "write `https://sts.<region>.amazonaws.com` or a VPC endpoint URL",
@@ -316,7 +308,7 @@ fn is_account_id(id: &str) -> bool {
 /// Parses `arn:<partition>:iam::<account>:role/<path/>name`.
 pub fn parse_role_arn(arn: &str) -> Result<RoleArn, InputError> {
     let bad = || {
-        invalid(
+        InputError::invalid(
             "role-to-assume",
             format!("`{arn}` is not an IAM role ARN"),
             "write the full ARN, such as `arn:aws:iam::123456789012:role/github-deploy`",
@@ -364,7 +356,7 @@ fn is_policy_arn(arn: &str) -> bool {
 /// mean a templating mistake and are refused.
 pub fn sanitize_session_name(input: &str, name: &str) -> Result<String, InputError> {
     if name.chars().any(char::is_control) {
-        return Err(invalid(
+        return Err(InputError::invalid(
             input,
             "it contains a line break or another control character",
             "write the name on one line",
@@ -382,7 +374,7 @@ pub fn sanitize_session_name(input: &str, name: &str) -> Result<String, InputErr
         .take(64)
         .collect();
     if sanitized.len() < 2 {
-        return Err(invalid(
+        return Err(InputError::invalid(
             input,
             "STS needs at least 2 characters",
             "write a name such as `deploy-${{ github.run_id }}`",
@@ -395,14 +387,14 @@ pub fn sanitize_session_name(input: &str, name: &str) -> Result<String, InputErr
 /// counts its characters.
 fn compact_policy(text: &str) -> Result<String, InputError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|error| {
-        invalid(
+        InputError::invalid(
             "inline-session-policy",
             format!("it is not valid JSON ({error})"),
             "write an IAM policy document: {\"Version\": \"2012-10-17\", \"Statement\": [...]}",
         )
     })?;
     if !value.is_object() {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "inline-session-policy",
             "it must be a JSON object",
             "write an IAM policy document: {\"Version\": \"2012-10-17\", \"Statement\": [...]}",
@@ -410,7 +402,7 @@ fn compact_policy(text: &str) -> Result<String, InputError> {
     }
     let compact = value.to_string();
     if compact.len() > 2048 {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "inline-session-policy",
             format!(
                 "it is {} characters once compacted; STS allows 2048",

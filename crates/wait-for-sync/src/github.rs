@@ -1,11 +1,8 @@
 //! The GitHub calls wait-for-sync makes on the GitOps repository: compare
-//! (does a newer commit contain ours?) and commit statuses.
+//! (does a newer commit contain ours?), commit statuses, the branch's head.
 
-use std::sync::Arc;
-
-use hoist_http::{Clock, HttpClient, RetryPolicy};
+use hoist_github::{Answer, GitHubApi};
 use serde_json::Value;
-use url::Url;
 
 use crate::WaitError;
 
@@ -21,71 +18,24 @@ pub struct Status {
 }
 
 /// The GitOps repository on GitHub.
-pub struct GitHub {
-    http: HttpClient,
-    policy: RetryPolicy,
-    clock: Arc<dyn Clock>,
-    api: Url,
-    owner: String,
-    name: String,
-    token: String,
-}
+#[derive(Debug)]
+pub struct GitHub(pub GitHubApi);
 
 impl GitHub {
-    /// A client for `owner/name` at `api` (`GITHUB_API_URL`).
-    pub fn new(
-        http: HttpClient,
-        policy: RetryPolicy,
-        clock: Arc<dyn Clock>,
-        api: Url,
-        repository: &str,
-        token: &str,
-    ) -> Option<Self> {
-        let (owner, name) = repository.split_once('/')?;
-        Some(Self {
-            http,
-            policy,
-            clock,
-            api,
-            owner: owner.into(),
-            name: name.into(),
-            token: token.into(),
-        })
-    }
-
+    /// `GET` under the repository; 404 is `None`, other errors fail.
     async fn get(
         &self,
         operation: &'static str,
         segments: &[&str],
     ) -> Result<Option<Value>, WaitError> {
-        let mut url = self.api.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty()
-                .extend(["repos", &self.owner, &self.name])
-                .extend(segments);
-        }
-        let response = self
-            .http
-            .send(&self.policy, self.clock.as_ref(), |client| {
-                client
-                    .get(url.clone())
-                    .bearer_auth(&self.token)
-                    .header("Accept", "application/vnd.github+json")
-                    .header("X-GitHub-Api-Version", "2022-11-28")
-            })
-            .await?;
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        match status {
-            200 => Ok(Some(body)),
+        let answer: Answer = self.0.get(segments).await?;
+        match answer.status {
+            200 => Ok(Some(answer.body)),
             404 => Ok(None),
-            _ => Err(WaitError::GitHub {
+            status => Err(WaitError::GitHub {
                 operation,
                 status,
-                message: body["message"]
-                    .as_str()
-                    .unwrap_or("(no message)")
-                    .to_owned(),
+                message: answer.message().to_owned(),
             }),
         }
     }

@@ -145,19 +145,16 @@ pub fn run(runner: &mut Runner) -> Result<(), WaitError> {
         .map_err(WaitError::Runtime)?;
     let started = Instant::now();
     let deadline = started + settings.timeout;
-    let github = settings
-        .github
-        .as_ref()
-        .and_then(|(api, repository, token)| {
-            github::GitHub::new(
-                http.clone(),
-                policy,
-                clock.clone(),
-                api.clone(),
-                repository,
-                token,
-            )
-        });
+    let github = settings.github.as_ref().map(|(api, repository, token)| {
+        github::GitHub(hoist_github::GitHubApi::new(
+            http.clone(),
+            policy,
+            clock.clone(),
+            api.clone(),
+            repository.clone(),
+            token,
+        ))
+    });
     runner.console().info(&format!(
         "Waiting up to {:?} for {} to be deployed and healthy.",
         settings.timeout, settings.revision

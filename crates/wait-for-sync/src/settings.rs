@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use hoist_argocd::AppRef;
+use hoist_github::RepoName;
 use hoist_runner::{InputError, Runner};
 use url::Url;
 
@@ -61,17 +62,9 @@ pub struct Settings {
     /// The poll interval (before the test scale).
     pub poll_interval: Duration,
     /// The GitHub API, repository and token, when given.
-    pub github: Option<(Url, String, String)>,
+    pub github: Option<(Url, RepoName, String)>,
     /// Extra CAs.
     pub ca_bundle: Option<PathBuf>,
-}
-
-fn invalid(name: &str, reason: impl Into<String>, hint: &str) -> InputError {
-    InputError::Invalid {
-        name: name.to_owned(),
-        reason: reason.into(),
-        hint: hint.to_owned(),
-    }
 }
 
 impl Settings {
@@ -86,13 +79,13 @@ impl Settings {
         }) {
             Some(revision) => revision,
             None => {
-                return Err(invalid("revision", "no revision to wait for", "set `revision` to the GitOps commit, or run bump-manifest earlier in the job (it exports HOIST_GITOPS_COMMIT)").into());
+                return Err(InputError::invalid("revision", "no revision to wait for", "set `revision` to the GitOps commit, or run bump-manifest earlier in the job (it exports HOIST_GITOPS_COMMIT)").into());
             }
         };
         if !(revision.len() == 40 || revision.len() == 64)
             || !revision.bytes().all(|b| b.is_ascii_hexdigit())
         {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "revision",
                 format!("`{}` is not a full commit SHA", revision.escape_debug()),
                 "pass the full 40-character SHA, such as bump-manifest's `commit-sha` output",
@@ -104,7 +97,7 @@ impl Settings {
             .duration("timeout")?
             .unwrap_or(Duration::from_secs(600));
         if timeout.is_zero() {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "timeout",
                 "it must be longer than zero",
                 "write a duration such as `10m`",
@@ -116,31 +109,21 @@ impl Settings {
             .unwrap_or(Duration::from_secs(2));
         let github = match (inputs.get("github-token"), inputs.get("repository")) {
             (Some(token), Some(repository)) => {
-                let valid = repository.split_once('/').is_some_and(|(o, n)| {
-                    let ok = |s: &str| {
-                        !s.is_empty()
-                            && s != "."
-                            && s != ".."
-                            && s.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-                    };
-                    ok(o) && ok(n)
-                });
-                if !valid {
-                    return Err(invalid(
+                let Some(repository) = RepoName::parse(repository) else {
+                    return Err(InputError::invalid(
                         "repository",
                         format!("`{repository}` is not owner/name"),
                         "write the GitOps repository as owner/name",
                     )
                     .into());
-                }
+                };
                 let api = runner
                     .env("GITHUB_API_URL")
                     .filter(|v| !v.is_empty())
                     .unwrap_or("https://api.github.com");
                 Some((
                     hoist_http::parse_endpoint("GITHUB_API_URL", api)?,
-                    repository.to_owned(),
+                    repository,
                     token.to_owned(),
                 ))
             }
@@ -149,7 +132,7 @@ impl Settings {
         let backend = match inputs.choice("backend", &["argocd", "commit-status"])? {
             Some("commit-status") => {
                 if github.is_none() {
-                    return Err(invalid(
+                    return Err(InputError::invalid(
                         "github-token",
                         "`commit-status` needs `github-token` and `repository`",
                         "set both to the GitOps repository and a token that can read its statuses",
@@ -186,7 +169,7 @@ impl Settings {
                 env(hoist_http::id_token::REQUEST_URL_VARIABLE),
                 env(hoist_http::id_token::REQUEST_TOKEN_VARIABLE),
             ) else {
-                return Err(invalid(
+                return Err(InputError::invalid(
                     "argocd-oidc",
                     "the job has no OIDC token to exchange",
                     "add `permissions: id-token: write` to the job, or pass `argocd-token` instead",
@@ -220,7 +203,7 @@ impl Settings {
         };
         for name in &names {
             if !name_ok(name) {
-                return Err(invalid(
+                return Err(InputError::invalid(
                     "application",
                     format!("`{}` is not an application name", name.escape_debug()),
                     "use the Application's metadata.name: lower-case letters, digits, `-` and `.`",
@@ -232,7 +215,7 @@ impl Settings {
         if let Some(namespace) = &namespace
             && !name_ok(namespace)
         {
-            return Err(invalid(
+            return Err(InputError::invalid(
                 "app-namespace",
                 format!("`{namespace}` is not a namespace"),
                 "write the namespace's name",

@@ -1,0 +1,170 @@
+//! GitHub's REST API for hoist: requests about one repository, with one
+//! token, through hoist's HTTP policy (verified TLS, proxies, retries of
+//! 5xx and network errors). Callers read the status and JSON and turn them
+//! into their own errors; nothing here knows what an operation means.
+
+use std::sync::Arc;
+
+use hoist_http::{Clock, HttpClient, HttpError, RetryPolicy};
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+/// A repository's owner and name on GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoName {
+    /// The user or organisation.
+    pub owner: String,
+    /// The repository.
+    pub name: String,
+}
+
+impl RepoName {
+    /// Parses `owner/name` (GitHub's characters, no `.` or `..`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (owner, name) = text.split_once('/')?;
+        let valid = |part: &str| {
+            !part.is_empty()
+                && part.len() <= 100
+                && part != "."
+                && part != ".."
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
+        (valid(owner) && valid(name)).then(|| Self {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for RepoName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// An answer: the status and the JSON body (`Null` when there is none or
+/// it is not JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+}
+
+impl Answer {
+    /// GitHub's `message`, for errors.
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or("(no message)")
+    }
+}
+
+/// One repository on GitHub, and the token to call its API with.
+pub struct GitHubApi {
+    http: HttpClient,
+    policy: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    api: Url,
+    repo: RepoName,
+    token: String,
+}
+
+impl std::fmt::Debug for GitHubApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubApi")
+            .field("api", &self.api.as_str())
+            .field("repo", &self.repo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitHubApi {
+    /// A client for `repo` at `api` (`GITHUB_API_URL`, already checked by
+    /// `hoist_http::parse_endpoint`).
+    pub fn new(
+        http: HttpClient,
+        policy: RetryPolicy,
+        clock: Arc<dyn Clock>,
+        api: Url,
+        repo: RepoName,
+        token: &str,
+    ) -> Self {
+        Self {
+            http,
+            policy,
+            clock,
+            api,
+            repo,
+            token: token.to_owned(),
+        }
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &RepoName {
+        &self.repo
+    }
+
+    /// `{api}/repos/{owner}/{name}/{segments…}`; each segment is escaped,
+    /// and a segment holding `/` (a file path) becomes several.
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.api.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .extend(["repos", &self.repo.owner, &self.repo.name])
+                .extend(segments.iter().flat_map(|s| s.split('/')));
+        }
+        url
+    }
+
+    /// Sends one request with GitHub's headers; any status comes back as an
+    /// [`Answer`] (5xx and network errors are retried first).
+    pub async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Answer, HttpError> {
+        let response = self
+            .http
+            .send(&self.policy, self.clock.as_ref(), |client| {
+                let request = client
+                    .request(method.clone(), url.clone())
+                    .bearer_auth(&self.token)
+                    .header("Accept", "application/vnd.github+json")
+                    .header("X-GitHub-Api-Version", "2022-11-28");
+                match body {
+                    Some(body) => request.json(body),
+                    None => request,
+                }
+            })
+            .await?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer { status, body })
+    }
+
+    /// `GET` of `segments` under the repository.
+    pub async fn get(&self, segments: &[&str]) -> Result<Answer, HttpError> {
+        self.call(Method::GET, self.url(segments), None).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_and_name_are_checked() {
+        assert_eq!(
+            RepoName::parse("bank-org/gitops-repo").unwrap().to_string(),
+            "bank-org/gitops-repo"
+        );
+        for bad in ["", "a", "a/b/c", "../b", "a/..", "a b/c"] {
+            assert!(RepoName::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
