@@ -13,6 +13,7 @@ use crate::watch::Policies;
 
 /// Which controller to ask.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one value per run
 pub enum Backend {
     /// The Argo CD API.
     ArgoCd {
