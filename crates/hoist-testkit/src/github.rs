@@ -6,16 +6,22 @@
 //! is a real git object in the [`GitRemote`], so `git` reads it afterwards.
 //! One repository, `owner/repo`, fixed at the start; any other is a 404.
 //!
+//! Commit statuses and compare answer from the same repository, and a test
+//! scripts the statuses a GitOps controller would post
+//! ([`GitHubStandIn::add_status`], [`GitHubStandIn::add_status_after_reads`]).
+//!
 //! The state lives in one [`Hub`] and the routes in one table
 //! ([`routes`]), so more endpoints (pull requests, labels) are a module and
 //! a few rows more.
 
+mod compare;
 mod contents;
 mod objects;
 mod refs;
+mod statuses;
 mod store;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -104,6 +110,30 @@ impl GitHubStandIn {
             .push_back((method.to_owned(), status, message.to_owned()));
     }
 
+    /// Adds a commit status to `sha` (a full sha), as Flux's
+    /// notification-controller posts it: `state` (`success`, `failure`,
+    /// `error`, `pending`), `context` (`kustomization/apps/0c9c2e41`),
+    /// `description` ("reconciliation succeeded").
+    pub fn add_status(&self, sha: &str, state: &str, context: &str, description: &str) {
+        self.hub
+            .script_status(sha, 0, (state, context, description));
+    }
+
+    /// Adds a commit status to `sha` that appears only after the statuses of
+    /// `sha` (list or combined) have been read `reads` more times: a
+    /// controller that reports later, with no clock.
+    pub fn add_status_after_reads(
+        &self,
+        sha: &str,
+        reads: usize,
+        state: &str,
+        context: &str,
+        description: &str,
+    ) {
+        self.hub
+            .script_status(sha, reads, (state, context, description));
+    }
+
     /// Injects a transport-level `fault` into the next request.
     pub fn fault(&self, fault: Fault) {
         self.server.fault(fault);
@@ -154,7 +184,7 @@ const DOCS: &str = "https://docs.github.com/rest";
 fn routes(hub: &Arc<Hub>) -> Router {
     const REPO: &str = "/repos/{owner}/{repo}";
     #[rustfmt::skip]
-    let table: [(&str, &str, &str, Handler); 13] = [
+    let table: [(&str, &str, &str, Handler); 17] = [
         ("GET",    "",                   "repos/repos#get-a-repository",           contents::repository),
         ("GET",    "/contents",          "repos/contents#get-repository-content",  contents::get),
         ("GET",    "/contents/{path*}",  "repos/contents#get-repository-content",  contents::get),
@@ -168,6 +198,10 @@ fn routes(hub: &Arc<Hub>) -> Router {
         ("GET",    "/git/trees/{sha}",   "git/trees#get-a-tree",                   objects::get_tree),
         ("POST",   "/git/commits",       "git/commits#create-a-commit",            objects::create_commit),
         ("GET",    "/git/commits/{sha}", "git/commits#get-a-commit-object",        objects::get_commit),
+        ("GET",    "/commits/{ref}/statuses", "commits/statuses#list-commit-statuses-for-a-reference", statuses::list),
+        ("GET",    "/commits/{ref}/status",    "commits/statuses#get-the-combined-status-for-a-specific-reference", statuses::combined),
+        ("POST",   "/statuses/{sha}",          "commits/statuses#create-a-commit-status", statuses::create),
+        ("GET",    "/compare/{basehead*}",     "commits/commits#compare-two-commits",     compare::compare),
     ];
     let router = table
         .into_iter()
@@ -215,6 +249,10 @@ struct State {
     before_ref_update: VecDeque<RefHook>,
     /// Scripted errors: method, status, message.
     failures: VecDeque<(String, u16, String)>,
+    /// Commit statuses, in the order they were made.
+    statuses: Vec<statuses::Status>,
+    /// How often each sha's statuses were read.
+    status_reads: BTreeMap<String, usize>,
 }
 
 impl Hub {
@@ -298,6 +336,8 @@ struct ApiError {
     message: String,
     /// Instead of the route's page.
     documentation_url: Option<&'static str>,
+    /// Validation errors: `[{resource, code, field, message}]`.
+    errors: Option<Value>,
 }
 
 impl ApiError {
@@ -306,6 +346,17 @@ impl ApiError {
             status,
             message: message.to_owned(),
             documentation_url: None,
+            errors: None,
+        }
+    }
+
+    /// GitHub's 422 "Validation Failed" for a status `field`.
+    fn validation(field: &str, message: &str) -> Self {
+        let error =
+            json!({"resource": "Status", "code": "custom", "field": field, "message": message});
+        Self {
+            errors: Some(json!([error])),
+            ..Self::new(422, "Validation Failed")
         }
     }
 
@@ -330,11 +381,14 @@ impl ApiError {
     }
 
     fn response(self, doc: &str) -> Response {
-        let body = json!({
+        let mut body = json!({
             "message": self.message,
             "documentation_url": self.documentation_url.unwrap_or(doc),
             "status": self.status.to_string(),
         });
+        if let Some(errors) = self.errors {
+            body["errors"] = errors;
+        }
         json_response(self.status, &body)
     }
 }

@@ -8,8 +8,11 @@
 //!   missing one fails the test and names the package to install.
 //! - [`standin`]: a small framework for stand-in HTTP servers (scripted
 //!   routes, state, fault injection) for the services that cannot run here.
-//! - [`github`]: GitHub's REST API (Git Data, contents) over a real bare
-//!   repository.
+//! - [`github`]: GitHub's REST API (Git Data, contents, commit statuses,
+//!   compare) over a real bare repository.
+//! - [`argocd`]: Argo CD's REST API with scripted Applications (timelines
+//!   that move per read, refresh or sync), its SSE watch stream, and Dex's
+//!   token exchange.
 //! - [`act`]: runs a real `action.yml` through `act` on the host.
 //!
 //! Panics are this crate's error style: it only runs inside tests.

@@ -545,6 +545,7 @@ async fn answer(
             head,
             chunks,
             bell: Arc::clone(&shared.bell.0),
+            sent: false,
             waiting: None,
         },
     };
@@ -558,6 +559,9 @@ enum Body {
         head: Option<Bytes>,
         chunks: Chunks,
         bell: Arc<Notify>,
+        /// Set after a chunk: the next poll yields once, so hyper flushes
+        /// the chunk to the socket before the source is asked again.
+        sent: bool,
         /// Armed before the source answered [`Chunk::Wait`], so a ring in
         /// between is not lost.
         waiting: Option<Pin<Box<OwnedNotified>>>,
@@ -572,17 +576,26 @@ impl hyper::body::Body for Body {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Dropped>>> {
-        let (head, chunks, bell, waiting) = match self.get_mut() {
+        let (head, chunks, bell, sent, waiting) = match self.get_mut() {
             Self::Whole(bytes) => return Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Self::Streamed {
                 head,
                 chunks,
                 bell,
+                sent,
                 waiting,
-            } => (head, chunks, bell, waiting),
+            } => (head, chunks, bell, sent, waiting),
         };
         if let Some(bytes) = head.take() {
+            *sent = true;
             return Poll::Ready(Some(Ok(Frame::data(bytes))));
+        }
+        if std::mem::take(sent) {
+            // hyper flushes what it holds when the body is pending: the
+            // chunk reaches the client before anything else happens (a
+            // break included).
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         loop {
             if let Some(rung) = waiting.as_mut() {
@@ -592,7 +605,10 @@ impl hyper::body::Body for Body {
             let mut armed = Box::pin(Arc::clone(bell).notified_owned());
             armed.as_mut().enable();
             match chunks.next() {
-                Chunk::Data(bytes) => return Poll::Ready(Some(Ok(Frame::data(bytes.into())))),
+                Chunk::Data(bytes) => {
+                    *sent = true;
+                    return Poll::Ready(Some(Ok(Frame::data(bytes.into()))));
+                }
                 Chunk::End => return Poll::Ready(None),
                 Chunk::Break => return Poll::Ready(Some(Err(Dropped))),
                 Chunk::Wait => *waiting = Some(armed),

@@ -129,3 +129,79 @@ fn a_reset_drops_the_connection() {
     assert!(result.is_err(), "{result:?}");
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn a_streamed_body_waits_for_the_bell_and_may_break() {
+    use hoist_testkit::standin::Chunk;
+    let count = Arc::new(Mutex::new(0_u32));
+    let (ticks, tick) = (Arc::clone(&count), Arc::clone(&count));
+    let server = StandIn::start(
+        Router::new()
+            .route("GET", "/chunks", |_| {
+                Response::new(200)
+                    .body("<")
+                    .chunked([b"a".to_vec(), b"b".to_vec()])
+            })
+            .route("GET", "/ticks", move |_| {
+                let ticks = Arc::clone(&ticks);
+                let mut sent = None;
+                Response::new(200).stream(move || {
+                    let now = *ticks.lock().unwrap();
+                    match sent {
+                        Some(2) => Chunk::End,
+                        Some(last) if last == now => Chunk::Wait,
+                        _ => {
+                            sent = Some(now);
+                            Chunk::Data(now.to_string().into_bytes())
+                        }
+                    }
+                })
+            })
+            .route("POST", "/tick", move |_| {
+                *tick.lock().unwrap() += 1;
+                Response::new(204)
+            })
+            .route("GET", "/broken", |_| {
+                let mut once = Some(b"x".to_vec());
+                Response::new(200).stream(move || once.take().map_or(Chunk::Break, Chunk::Data))
+            }),
+    );
+    block_on(async {
+        let client = hoist_testkit::raw_client();
+        let whole = client
+            .get(format!("{}/chunks", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(whole.headers().get("content-length").is_none());
+        assert_eq!(whole.text().await.unwrap(), "<ab");
+
+        let mut ticks = client
+            .get(format!("{}/ticks", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ticks.chunk().await.unwrap().unwrap(), "0");
+        // The source waits: nothing changed, a ring alone sends nothing.
+        server.bell().ring();
+        let tick = || async {
+            client
+                .post(format!("{}/tick", server.url()))
+                .send()
+                .await
+                .unwrap()
+        };
+        tick().await;
+        assert_eq!(ticks.chunk().await.unwrap().unwrap(), "1");
+        tick().await;
+        assert_eq!(ticks.chunk().await.unwrap().unwrap(), "2");
+        assert!(ticks.chunk().await.unwrap().is_none(), "ended");
+
+        let broken = client
+            .get(format!("{}/broken", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(broken.text().await.is_err());
+    });
+}

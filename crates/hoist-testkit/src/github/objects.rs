@@ -360,7 +360,7 @@ fn person(body: &Map<String, Value>, field: &str) -> Result<Option<Identity>, Ap
 }
 
 /// GitHub's git commit object.
-fn commit_json(hub: &Hub, sha: &str, commit: &CommitObject) -> Value {
+pub(super) fn commit_json(hub: &Hub, sha: &str, commit: &CommitObject) -> Value {
     let who = |p: &Person| json!({ "name": p.name, "email": p.email, "date": p.date });
     let parents: Vec<Value> = commit
         .parents

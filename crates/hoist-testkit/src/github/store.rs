@@ -161,6 +161,19 @@ impl Store {
             .is_ok()
     }
 
+    /// The best common ancestor of two commits, if they share history.
+    pub(super) fn merge_base(&self, a: &str, b: &str) -> Option<String> {
+        self.text(&["merge-base", a, b], &[], b"").ok()
+    }
+
+    /// The commits in `from..to`, oldest first.
+    pub(super) fn commits_between(&self, from: &str, to: &str) -> Vec<String> {
+        let range = format!("{from}..{to}");
+        self.text(&["rev-list", "--reverse", &range], &[], b"")
+            .map(|out| out.lines().map(String::from).collect())
+            .unwrap_or_default()
+    }
+
     /// Points `reference` at `new` if it still points at `old` (`""`: if it
     /// does not exist yet), atomically; `None` skips the check.
     pub(super) fn update_ref(&self, reference: &str, new: &str, old: Option<&str>) -> bool {
