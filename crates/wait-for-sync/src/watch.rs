@@ -12,6 +12,15 @@ use crate::decide::{State, decide, short};
 use crate::github::GitHub;
 use crate::{Verdict, WaitError};
 
+/// How often a broken event stream is opened again before polling only.
+const MAX_RECONNECTS: u32 = 3;
+
+/// Where states come from: the event stream while it is open.
+struct Feed {
+    events: Option<Events>,
+    reconnects_left: u32,
+}
+
 /// What to do with the states that are policy, not fact.
 #[derive(Debug, Clone)]
 pub struct Policies {
@@ -89,7 +98,10 @@ impl Waiter<'_> {
             .application(app, self.policies.refresh.as_deref())
             .await
             .map_err(|e| fatal(app, e))?;
-        let mut events = self.argocd.watch(app).await.ok();
+        let mut feed = Feed {
+            events: self.argocd.watch(app).await.ok(),
+            reconnects_left: MAX_RECONNECTS,
+        };
         let mut sync_requested = false;
         loop {
             let mut state = decide(&current, self.revision);
@@ -139,7 +151,7 @@ impl Waiter<'_> {
             // Sync windows open and close without an application event, so
             // an app held out of sync is looked at again every poll.
             let patient = !matches!(state, State::OutOfSync { .. });
-            current = match self.next(app, &mut events, patient).await {
+            current = match self.next(app, &mut feed, patient).await {
                 Ok(next) => next,
                 Err(error) if error.is_transient() => continue,
                 Err(error) => return Err(fatal(app, error)),
@@ -164,26 +176,33 @@ impl Waiter<'_> {
 
     /// The next state: from the stream while it lasts (waiting on it until
     /// the deadline, or one poll interval unless `patient`), else a poll.
+    /// A stream that ends or breaks is opened again, a few times, after a
+    /// poll has caught up with what it missed.
     async fn next(
         &self,
         app: &AppRef,
-        events: &mut Option<Events>,
+        feed: &mut Feed,
         patient: bool,
     ) -> Result<Application, ArgoError> {
-        if let Some(stream) = events {
+        if let Some(stream) = &mut feed.events {
             let mut wait = self.deadline.saturating_duration_since(Instant::now());
             if !patient {
                 wait = wait.min(self.poll_interval);
             }
             match tokio::time::timeout(wait, stream.next()).await {
                 Ok(Some(Ok(next))) => return Ok(next),
-                Ok(_) => *events = None, // ended or broke: poll from here on
-                Err(_) => {}             // no news in time: poll for the state
+                Ok(_) => feed.events = None, // ended or broke
+                Err(_) => {}                 // no news in time: poll for the state
             }
         } else {
             self.clock.sleep(self.poll_interval).await;
         }
-        self.argocd.application(app, None).await
+        let current = self.argocd.application(app, None).await?;
+        if feed.events.is_none() && feed.reconnects_left > 0 {
+            feed.reconnects_left -= 1;
+            feed.events = self.argocd.watch(app).await.ok();
+        }
+        Ok(current)
     }
 
     /// For an app out of sync at our revision: say when a sync window

@@ -204,7 +204,7 @@ fn a_closed_sync_window_is_given_as_the_reason_while_waiting() {
 }
 
 #[test]
-fn a_stream_that_breaks_mid_wait_falls_back_to_polling() {
+fn a_stream_that_breaks_mid_wait_is_caught_up_by_a_poll_and_reopened() {
     let (argocd, sandbox) = world(presets::stale_then_auto_sync(X0, X));
     argocd.drop_stream_after(2);
     passed(&run(&sandbox), "healthy");
@@ -218,6 +218,11 @@ fn a_stream_that_breaks_mid_wait_falls_back_to_polling() {
         .filter(|p| **p == format!("/api/v1/applications/{APP}"))
         .count();
     assert!(polls >= 1, "no poll after the stream broke: {paths:#?}");
+    let streams = paths
+        .iter()
+        .filter(|p| *p == "/api/v1/stream/applications")
+        .count();
+    assert_eq!(streams, 2, "the stream was opened again: {paths:#?}");
     assert_eq!(argocd.refreshes(APP), 1, "one refresh at the start");
 }
 
