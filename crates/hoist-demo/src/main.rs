@@ -171,11 +171,16 @@ fn demo() -> ExitCode {
     println!(
         "\n3. bump-manifest — the new image into the GitOps repository (a real bare git repository)"
     );
-    let bumps_ok = bump_stage(&pushed.outputs()["digest"]);
+    let (bumps_ok, commits) = bump_stage(&pushed.outputs()["digest"]);
 
-    println!("\nStill to come: sign, open-promotion-pr, wait-for-sync.");
+    println!(
+        "\n4. wait-for-sync — Argo CD (a stand-in playing a stale app, an auto-sync, a canary) runs exactly that commit"
+    );
+    let waits_ok = wait_stage(&commits);
+
+    println!("\nStill to come: sign, open-promotion-pr.");
     let pushes_ok = pushed.code == Some(0) && again.code == Some(0) && rebuilt.code == Some(1);
-    if ok && denied.code == Some(1) && pushes_ok && bumps_ok {
+    if ok && denied.code == Some(1) && pushes_ok && bumps_ok && waits_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -186,8 +191,9 @@ fn demo() -> ExitCode {
 const VALUES: &str = "# myshop-api in dev: CI writes image.tag\nreplicaCount: 1\n\nimage:\n  repository: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/myshop/myshop-api\n  tag: \"1.4.1\"   # set by CI\n  pullPolicy: IfNotPresent\n";
 
 /// Bumps the dev values three times: the new version, the same again (a
-/// no-op), and an older build finishing late (superseded).
-fn bump_stage(digest: &str) -> bool {
+/// no-op), and an older build finishing late (superseded). Hands back
+/// whether all went as expected, and the GitOps commits before and after.
+fn bump_stage(digest: &str) -> (bool, (String, String)) {
     let gitops = hoist_testkit::GitRemote::with_files(&[
         ("charts/myshop-api/values-dev.yaml", VALUES),
         ("charts/myshop-api/values-prod.yaml", VALUES),
@@ -207,6 +213,7 @@ fn bump_stage(digest: &str) -> bool {
             .input("create-missing", "true");
         job.run(binary("bump-manifest"), &[])
     };
+    let before = gitops.head("main");
     let landed = bump("1.4.2");
     show(
         "app myshop-api, env dev, tag 1.4.2: one commit, only the changed bytes",
@@ -229,9 +236,36 @@ fn bump_stage(digest: &str) -> bool {
         "an older build finishing late: superseded, nothing written",
         &late,
     );
-    landed.code == Some(0)
+    let ok = landed.code == Some(0)
         && again.outputs().get("changed").map(String::as_str) == Some("false")
-        && late.outputs().get("superseded").map(String::as_str) == Some("true")
+        && late.outputs().get("superseded").map(String::as_str) == Some("true");
+    (ok, (before, gitops.head("main")))
+}
+
+/// Waits for the bumped commit on an Argo CD stand-in: an app that is
+/// stale at the old commit and then auto-syncs, and one whose canary pauses
+/// and is then promoted.
+fn wait_stage((before, after): &(String, String)) -> bool {
+    use hoist_testkit::argocd::{ArgoCdStandIn, presets};
+    let argocd = ArgoCdStandIn::start("demo-argocd-token");
+    argocd.add_app(
+        "myshop-api-dev",
+        presets::stale_then_auto_sync(before, after),
+    );
+    argocd.add_app("myshop-api-canary", presets::rollout_canary(before, after));
+    let mut job = Sandbox::new();
+    job.env("HOIST_GITOPS_COMMIT", after)
+        .env("HOIST_BACKOFF_SCALE", "0.01")
+        .input("argocd-server", &argocd.url())
+        .input("argocd-token", "demo-argocd-token")
+        .input("application", "myshop-api-dev, myshop-api-canary")
+        .input("refresh", "none");
+    let waited = job.run(binary("wait-for-sync"), &[]);
+    show(
+        "both apps: the revision bump-manifest exported, synced, reconciled, healthy",
+        &waited,
+    );
+    waited.code == Some(0)
 }
 
 fn serve_peers() -> ExitCode {

@@ -26,6 +26,10 @@ fn the_demo_runs_every_stage() {
         "+  digest: sha256:",
         "nothing to commit",
         "superseded = true",
+        "4. wait-for-sync",
+        "Argo CD runs ",
+        "at canary step 1/5, weight 20%",
+        "output  status = healthy",
     ] {
         assert!(
             text.contains(needle),

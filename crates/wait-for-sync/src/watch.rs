@@ -114,6 +114,13 @@ impl Waiter<'_> {
                 return Ok(report);
             }
             let mut line = state.describe();
+            if let State::AtOther(deployed) = &state {
+                line = format!(
+                    "Argo CD runs {}, not {} yet",
+                    short(deployed),
+                    short(self.revision)
+                );
+            }
             if let State::OutOfSync { automated } = state {
                 line = self
                     .sync_or_explain(app, automated, &mut sync_requested)

@@ -74,7 +74,9 @@ fn a_stale_synced_app_is_not_done_until_our_revision_is_synced_reconciled_and_he
     // The stale Healthy at the old revision, and the stale health right
     // after the sync, were both seen and not trusted.
     assert!(
-        result.stdout.contains("Synced at 3b9d0e2"),
+        result
+            .stdout
+            .contains("Argo CD runs 3b9d0e2, not 8c2f4b1 yet"),
         "{}",
         result.stdout
     );
