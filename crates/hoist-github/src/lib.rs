@@ -3,12 +3,26 @@
 //! 5xx and network errors). Callers read the status and JSON and turn them
 //! into their own errors; nothing here knows what an operation means.
 
+pub mod app;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use hoist_http::{Clock, HttpClient, HttpError, RetryPolicy};
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
+
+/// How often one call waits out a rate limit before it gives up.
+const MAX_RATE_LIMIT_WAITS: u32 = 3;
+/// The longest single wait for a rate limit, in seconds.
+const MAX_RATE_LIMIT_WAIT_SECONDS: u64 = 300;
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// A repository's owner and name on GitHub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,19 +134,56 @@ impl GitHubApi {
     }
 
     /// Sends one request with GitHub's headers; any status comes back as an
-    /// [`Answer`] (5xx and network errors are retried first).
+    /// [`Answer`]. 5xx and network errors are retried first, and so is a
+    /// rate limit (403 or 429 with `retry-after`, or with no requests left),
+    /// after the wait GitHub asks for.
     pub async fn call(
         &self,
         method: Method,
         url: Url,
         body: Option<&Value>,
     ) -> Result<Answer, HttpError> {
+        self.call_as(&self.token, method, url, body).await
+    }
+
+    /// [`call`](Self::call) with another bearer token (an App's JWT).
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Answer, HttpError> {
+        let mut waits = 0;
+        loop {
+            let (answer, rate_limited) = self.send_once(token, &method, &url, body).await?;
+            match rate_limited {
+                Some(wait) if waits < MAX_RATE_LIMIT_WAITS => {
+                    waits += 1;
+                    self.clock
+                        .sleep(wait.mul_f64(self.policy.backoff.scale))
+                        .await;
+                }
+                _ => return Ok(answer),
+            }
+        }
+    }
+
+    /// One request; the answer, and how long to wait when it was a rate
+    /// limit.
+    async fn send_once(
+        &self,
+        token: &str,
+        method: &Method,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Result<(Answer, Option<Duration>), HttpError> {
         let response = self
             .http
             .send(&self.policy, self.clock.as_ref(), |client| {
                 let request = client
                     .request(method.clone(), url.clone())
-                    .bearer_auth(&self.token)
+                    .bearer_auth(token)
                     .header("Accept", "application/vnd.github+json")
                     .header("X-GitHub-Api-Version", "2022-11-28");
                 match body {
@@ -142,9 +193,29 @@ impl GitHubApi {
             })
             .await?;
         let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let retry_after = header("retry-after");
+        let reset = header("x-ratelimit-reset");
+        let exhausted = header("x-ratelimit-remaining") == Some(0);
         let bytes = response.bytes().await.unwrap_or_default();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Answer { status, body })
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let limited = matches!(status, 403 | 429) && (retry_after.is_some() || exhausted);
+        let wait = limited.then(|| {
+            let until_reset = reset.map(|reset| reset.saturating_sub(now_seconds()));
+            Duration::from_secs(
+                retry_after
+                    .or(until_reset)
+                    .unwrap_or(60)
+                    .min(MAX_RATE_LIMIT_WAIT_SECONDS),
+            )
+        });
+        Ok((Answer { status, body }, wait))
     }
 
     /// `GET` of `segments` under the repository.

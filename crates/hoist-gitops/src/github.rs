@@ -33,6 +33,11 @@ impl GitHubStore {
         }
     }
 
+    /// The API client, for calls beyond the store's (pull requests, refs).
+    pub fn api(&self) -> &GitHubApi {
+        &self.api
+    }
+
     /// Sends one API request.
     async fn call(
         &self,

@@ -1,0 +1,247 @@
+//! Everything the inputs say, checked before anything is called.
+
+use hoist_github::RepoName;
+use hoist_runner::{InputError, Runner};
+use url::Url;
+
+use crate::PromoteError;
+use crate::github::Extras;
+
+/// How the pull requests are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// One pull request for every app.
+    Single,
+    /// One pull request per app.
+    PerApp,
+}
+
+/// The checked inputs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The GitOps repository.
+    pub repository: RepoName,
+    /// The API's base URL.
+    pub api: Url,
+    /// The token, when given.
+    pub token: Option<String>,
+    /// A GitHub App's ID and private key.
+    pub app: Option<(String, String)>,
+    /// The environment promoted from.
+    pub from_env: String,
+    /// The environment promoted to.
+    pub to_env: String,
+    /// The apps, or `None` for `all`.
+    pub apps: Option<Vec<String>>,
+    /// The grouping.
+    pub grouping: Grouping,
+    /// The base branch.
+    pub base: String,
+    /// The layout, when set.
+    pub layout: Option<String>,
+    /// The kustomization images entry name, when set.
+    pub image_name: Option<String>,
+    /// The branch template.
+    pub branch: String,
+    /// The title template.
+    pub title: String,
+    /// Text above the table.
+    pub body: Option<String>,
+    /// Labels, assignees, reviewers, milestone.
+    pub extras: Extras,
+    /// Open as a draft.
+    pub draft: bool,
+    /// Enable auto-merge with this method.
+    pub auto_merge: Option<String>,
+    /// Close a stale promotion PR.
+    pub close_stale: bool,
+    /// The commit message template.
+    pub commit_message: String,
+}
+
+/// Checks a name that goes into paths and branch names.
+fn check_name(input: &str, value: &str) -> Result<(), InputError> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && !value.starts_with('.')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError::invalid(
+            input,
+            format!("`{}` is not a name", value.escape_debug()),
+            "use letters, digits, `-`, `_` and `.`",
+        ))
+    }
+}
+
+impl Settings {
+    /// Reads and checks every input.
+    pub fn read(runner: &Runner) -> Result<Self, PromoteError> {
+        let inputs = runner.inputs();
+        let repository_text = inputs.required("repository")?;
+        let repository = RepoName::parse(repository_text).ok_or_else(|| {
+            InputError::invalid(
+                "repository",
+                format!("`{repository_text}` is not owner/name"),
+                "write the GitOps repository as owner/name",
+            )
+        })?;
+        let api_text = runner
+            .env("GITHUB_API_URL")
+            .filter(|v| !v.is_empty())
+            .unwrap_or("https://api.github.com");
+        let api = hoist_http::parse_endpoint("GITHUB_API_URL", api_text)?;
+        let token = inputs.get("token").map(String::from);
+        let app = match (inputs.get("app-id"), inputs.get("app-private-key")) {
+            (Some(id), Some(key)) => {
+                if !id.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(InputError::invalid(
+                        "app-id",
+                        format!("`{id}` is not a number"),
+                        "write the App's numeric ID",
+                    )
+                    .into());
+                }
+                Some((id.to_owned(), key.to_owned()))
+            }
+            (None, None) => None,
+            _ => {
+                return Err(InputError::invalid(
+                    "app-id",
+                    "app-id and app-private-key go together",
+                    "set both, or neither to use `token`",
+                )
+                .into());
+            }
+        };
+        if token.is_none() && app.is_none() {
+            return Err(InputError::Missing {
+                name: "token".into(),
+            }
+            .into());
+        }
+        let from_env = inputs.required("from-env")?.to_owned();
+        let to_env = inputs.required("to-env")?.to_owned();
+        check_name("from-env", &from_env)?;
+        check_name("to-env", &to_env)?;
+        if from_env == to_env {
+            return Err(InputError::invalid(
+                "to-env",
+                "it is the same as from-env",
+                "promote to the next environment, such as staging",
+            )
+            .into());
+        }
+        let names = inputs.names("apps");
+        let apps = if names == ["all"] {
+            None
+        } else {
+            for app in &names {
+                check_name("apps", app)?;
+            }
+            Some(names)
+        };
+        if apps.as_ref().is_some_and(Vec::is_empty) {
+            return Err(InputError::Missing {
+                name: "apps".into(),
+            }
+            .into());
+        }
+        let grouping = match inputs.choice("grouping", &["single", "per-app"])? {
+            Some("per-app") => Grouping::PerApp,
+            _ => Grouping::Single,
+        };
+        let base = inputs.get("base").unwrap_or("main").to_owned();
+        let branch = inputs
+            .get("branch")
+            .unwrap_or("promote/{group}-{to_env}")
+            .to_owned();
+        for (name, value) in [("base", base.as_str()), ("branch", branch.as_str())] {
+            if value.is_empty()
+                || value.contains(['\\', ' ', '~', '^', ':', '?', '*', '['])
+                || value.contains("..")
+                || value.starts_with(['-', '/'])
+                || value.chars().any(char::is_control)
+            {
+                return Err(InputError::invalid(
+                    name,
+                    format!("`{}` is not a branch name", value.escape_debug()),
+                    "write a branch name such as `main` or `promote/{group}-{to_env}`",
+                )
+                .into());
+            }
+        }
+        let milestone = match inputs.get("milestone") {
+            Some(text) => Some(text.parse::<u64>().map_err(|_| {
+                InputError::invalid(
+                    "milestone",
+                    format!("`{text}` is not a milestone number"),
+                    "write the milestone's number, as in its URL",
+                )
+            })?),
+            None => None,
+        };
+        let labels = inputs
+            .names("labels")
+            .into_iter()
+            .map(|l| l.replace("{to_env}", &to_env))
+            .collect();
+        let auto_merge = if inputs.bool("auto-merge")? {
+            Some(
+                inputs
+                    .choice("merge-method", &["merge", "squash", "rebase"])?
+                    .unwrap_or("squash")
+                    .to_owned(),
+            )
+        } else {
+            None
+        };
+        let layout = inputs.get("layout").map(String::from);
+        Ok(Self {
+            repository,
+            api,
+            token,
+            app,
+            from_env,
+            to_env,
+            apps,
+            grouping,
+            base,
+            layout,
+            image_name: inputs.get("image-name").map(String::from),
+            branch,
+            title: inputs
+                .get("title")
+                .unwrap_or("Promote {apps} to {to_env}")
+                .to_owned(),
+            body: inputs.get("body").map(String::from),
+            extras: Extras {
+                labels,
+                assignees: inputs.names("assignees"),
+                reviewers: inputs.names("reviewers"),
+                team_reviewers: inputs.names("team-reviewers"),
+                milestone,
+            },
+            draft: inputs.bool("draft")?,
+            auto_merge,
+            close_stale: inputs.bool("close-stale")?,
+            commit_message: inputs
+                .get("commit-message")
+                .unwrap_or("chore({to_env}): promote {apps} from {from_env}")
+                .to_owned(),
+        })
+    }
+
+    /// `template` with `{apps}`, `{group}`, `{from_env}`, `{to_env}` filled.
+    pub fn fill(&self, template: &str, apps: &str, group: &str) -> String {
+        template
+            .replace("{apps}", apps)
+            .replace("{group}", group)
+            .replace("{from_env}", &self.from_env)
+            .replace("{to_env}", &self.to_env)
+    }
+}

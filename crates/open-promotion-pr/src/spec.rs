@@ -1,0 +1,55 @@
+//! open-promotion-pr's inputs and outputs.
+
+use hoist_runner::{ActionSpec, InputKind, InputSpec, OutputSpec};
+
+/// The action's declaration; `actions/open-promotion-pr/action.yml` mirrors it.
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "open-promotion-pr",
+    about: "Promotes an image from one environment to the next by pull request: idempotent, gated, informative.",
+    inputs: &[
+        InputSpec::new("repository", "The GitOps repository on GitHub, owner/name").required(),
+        InputSpec::new("token", "A token that can push branches and open pull requests (contents: write, pull-requests: write)")
+            .kind(InputKind::Secret),
+        InputSpec::new("app-id", "A GitHub App's ID: open the PR with its installation token, so the PR's checks run"),
+        InputSpec::new("app-private-key", "The GitHub App's private key (PEM)").kind(InputKind::Secret),
+        InputSpec::new("from-env", "The environment to promote from, such as dev").required(),
+        InputSpec::new("to-env", "The environment to promote to, such as staging").required(),
+        InputSpec::new("apps", "The apps to promote (comma or newline separated), or `all` for every app whose environments differ")
+            .required(),
+        InputSpec::new("grouping", "`single`: one pull request for all apps; `per-app`: one per app").default("single"),
+        InputSpec::new("base", "The branch the pull request targets").default("main"),
+        InputSpec::new(
+            "layout",
+            "Where app and env live: helm, kustomize, kustomize-services, or a pattern with {app} and {env} [default: the one that exists]",
+        ),
+        InputSpec::new("image-name", "The `name` of the kustomization's images: entry [default: the app]"),
+        InputSpec::new("branch", "The branch name; {group} (the app, or `apps`) and {to_env} are replaced")
+            .default("promote/{group}-{to_env}"),
+        InputSpec::new("title", "The title; {apps}, {from_env} and {to_env} are replaced").default("Promote {apps} to {to_env}"),
+        InputSpec::new("body", "Text above the promotion table and checklist [default: none]"),
+        InputSpec::new("labels", "Labels to add (comma or newline separated); never removed").default("promotion, {to_env}"),
+        InputSpec::new("assignees", "Users to assign (comma or newline separated)"),
+        InputSpec::new("reviewers", "Users to request reviews from (comma or newline separated)"),
+        InputSpec::new("team-reviewers", "Teams to request reviews from (needs a PAT or App token with organization access)"),
+        InputSpec::new("milestone", "The milestone number"),
+        InputSpec::new("draft", "Open the pull request as a draft").kind(InputKind::Bool),
+        InputSpec::new("auto-merge", "Enable auto-merge, so the PR merges once reviews and checks pass").kind(InputKind::Bool),
+        InputSpec::new("merge-method", "The auto-merge method: merge, squash or rebase").default("squash"),
+        InputSpec::new("close-stale", "Close the promotion PR when the environments are already equal").kind(InputKind::Bool),
+        InputSpec::new("commit-message", "The commit message; {apps}, {from_env} and {to_env} are replaced")
+            .default("chore({to_env}): promote {apps} from {from_env}"),
+    ],
+    outputs: &[
+        OutputSpec { name: "pull-request-number", description: "The pull request's number (one per line with per-app grouping)" },
+        OutputSpec { name: "pull-request-url", description: "The pull request's URL (one per line with per-app grouping)" },
+        OutputSpec {
+            name: "pull-request-operation",
+            description: "created, updated, unchanged, closed or none (one per line with per-app grouping)",
+        },
+        OutputSpec { name: "branch", description: "The promotion branch (one per line with per-app grouping)" },
+        OutputSpec { name: "head-sha", description: "The branch's head commit (one per line with per-app grouping)" },
+        OutputSpec { name: "promoted", description: "JSON: app → {from, to, digest}" },
+    ],
+    switches: &[],
+    dry_run: false,
+};
