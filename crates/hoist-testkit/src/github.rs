@@ -10,13 +10,27 @@
 //! scripts the statuses a GitOps controller would post
 //! ([`GitHubStandIn::add_status`], [`GitHubStandIn::add_status_after_reads`]).
 //!
+//! Pull requests run between the repository's real branches, with their
+//! issue side (labels, assignees, milestones) and review requests; the
+//! repository's settings ([`GitHubStandIn::forbid_actions_pull_requests`],
+//! [`GitHubStandIn::allow_auto_merge`]) and the caller's [`TokenKind`]
+//! decide what GitHub would refuse. `POST /graphql` enables auto-merge. A
+//! GitHub App ([`GitHubStandIn::enable_app`]) checks App JWTs and mints
+//! installation tokens. Rate limits are scripted per request
+//! ([`GitHubStandIn::secondary_rate_limit_next`],
+//! [`GitHubStandIn::primary_rate_limit_next`]).
+//!
 //! The state lives in one [`Hub`] and the routes in one table
-//! ([`routes`]), so more endpoints (pull requests, labels) are a module and
-//! a few rows more.
+//! ([`routes`]), so more endpoints are a module and a few rows more.
 
+mod app;
+mod auth;
 mod compare;
 mod contents;
+mod graphql;
+mod issues;
 mod objects;
+mod pulls;
 mod refs;
 mod statuses;
 mod store;
@@ -30,6 +44,10 @@ use serde_json::{Map, Value, json};
 
 use crate::peers::GitRemote;
 use crate::standin::{Fault, Request, Response, Router, StandIn};
+pub use app::{APP_PRIVATE_KEY_PEM, APP_PUBLIC_KEY_PEM, app_jwt, sign_app_jwt};
+use auth::{Gate, Limit, Token};
+pub use auth::{PAT_LOGIN, TokenKind};
+pub use graphql::AutoMergeRequest;
 use store::Store;
 pub(crate) use store::iso8601;
 
@@ -41,23 +59,173 @@ pub struct GitHubStandIn {
 
 impl GitHubStandIn {
     /// Serves `owner/repo`, backed by `remote`, to clients that present
-    /// `token` (`Authorization: Bearer <token>` or `token <token>`).
+    /// `token` (`Authorization: Bearer <token>` or `token <token>`), the
+    /// workflow's `GITHUB_TOKEN` ([`TokenKind::GitHubActions`]; see
+    /// [`GitHubStandIn::add_token`]).
     pub fn start(owner: &str, repo: &str, remote: GitRemote, token: &str) -> Self {
         let store = Store::new(remote.path());
+        let mut state = State {
+            settings: Settings {
+                forbid_actions_pull_requests: false,
+                allow_auto_merge: true,
+            },
+            ..State::default()
+        };
+        state
+            .tokens
+            .insert(token.to_owned(), Token::of(TokenKind::GitHubActions));
         let hub = Arc::new(Hub {
             owner: owner.to_owned(),
             repo: repo.to_owned(),
-            token: token.to_owned(),
             remote,
             store,
             base: OnceLock::new(),
             reset: unix_now() + 3600,
             served: AtomicU64::new(0),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         });
         let server = StandIn::start(routes(&hub));
         hub.base.set(server.url()).expect("set once");
         Self { server, hub }
+    }
+
+    /// Accepts `token` as a token of `kind` (or makes an accepted token that
+    /// kind), with every permission.
+    pub fn add_token(&self, token: &str, kind: TokenKind) {
+        self.hub
+            .state()
+            .tokens
+            .insert(token.to_owned(), Token::of(kind));
+    }
+
+    /// Narrows `token` to `permissions` (`[("contents", "write"),
+    /// ("pull_requests", "read")]`), as a workflow's `permissions:` or a
+    /// fine-grained token does: anything else is GitHub's 403 "Resource not
+    /// accessible by integration" (by "personal access token" for a PAT).
+    pub fn restrict_token(&self, token: &str, permissions: &[(&str, &str)]) {
+        let granted = permissions
+            .iter()
+            .map(|(name, level)| ((*name).to_owned(), (*level).to_owned()))
+            .collect();
+        if let Some(known) = self.hub.state().tokens.get_mut(token) {
+            known.permissions = Some(granted);
+        }
+    }
+
+    /// The repository setting "Allow GitHub Actions to create and approve
+    /// pull requests", off: the workflow's token gets 403 "GitHub Actions is
+    /// not permitted to create or approve pull requests." when it opens
+    /// one. Allowed unless a test says so (new repositories on GitHub start
+    /// with it off).
+    pub fn forbid_actions_pull_requests(&self, forbid: bool) {
+        self.hub.state().settings.forbid_actions_pull_requests = forbid;
+    }
+
+    /// The repository setting "Allow auto-merge": when off,
+    /// `enablePullRequestAutoMerge` answers "Auto merge is not allowed for
+    /// this repository". On unless a test says so (GitHub's default is off).
+    pub fn allow_auto_merge(&self, allow: bool) {
+        self.hub.state().settings.allow_auto_merge = allow;
+    }
+
+    /// Makes `login` a collaborator: assignable, and asked for reviews.
+    /// [`PAT_LOGIN`] always is.
+    pub fn add_collaborator(&self, login: &str) {
+        self.hub.state().collaborators.insert(login.to_owned());
+    }
+
+    /// Adds the organisation team `slug` with access to the repository.
+    pub fn add_team(&self, slug: &str) {
+        self.hub.state().teams.insert(slug.to_ascii_lowercase());
+    }
+
+    /// Adds an open milestone titled `title`; its number.
+    pub fn add_milestone(&self, title: &str) -> u64 {
+        self.hub.state().add_milestone(title, &self.hub.owner)
+    }
+
+    /// Installs a GitHub App `app_id` whose JWTs verify with
+    /// `public_key_pem` ([`APP_PUBLIC_KEY_PEM`] matches
+    /// [`APP_PRIVATE_KEY_PEM`]); the installation's id. Its installation
+    /// tokens may read and write contents, issues and pull requests, read
+    /// metadata, statuses and organisation members.
+    pub fn enable_app(&self, app_id: u64, public_key_pem: &str) -> u64 {
+        let app = app::App::new(app_id, public_key_pem);
+        let installation = app.installation;
+        self.hub.state().app = Some(app);
+        installation
+    }
+
+    /// The App's client id, which a JWT's `iss` may carry instead of the
+    /// app id.
+    pub fn app_client_id(&self) -> Option<String> {
+        self.hub.state().app.as_ref().map(app::App::client_id)
+    }
+
+    /// Sets what the App's installation may do (`[("contents", "write")]`).
+    pub fn set_app_permissions(&self, permissions: &[(&str, &str)]) {
+        if let Some(app) = self.hub.state().app.as_mut() {
+            app.permissions = permissions
+                .iter()
+                .map(|(name, level)| ((*name).to_owned(), (*level).to_owned()))
+                .collect();
+        }
+    }
+
+    /// Every installation token minted so far, oldest first.
+    pub fn minted_tokens(&self) -> Vec<String> {
+        self.hub.state().minted.clone()
+    }
+
+    /// What kind of token opened pull request `number`.
+    pub fn pull_created_by(&self, number: u64) -> Option<TokenKind> {
+        let state = self.hub.state();
+        state
+            .pulls
+            .iter()
+            .find(|p| p.number == number)
+            .map(|p| p.kind)
+    }
+
+    /// Whether pull request `number` starts workflows, as on GitHub: what
+    /// the workflow's `GITHUB_TOKEN` creates does not.
+    pub fn pull_triggers_workflows(&self, number: u64) -> bool {
+        self.pull_created_by(number)
+            .is_some_and(|kind| kind != TokenKind::GitHubActions)
+    }
+
+    /// Every `enablePullRequestAutoMerge` call, refused ones included.
+    pub fn auto_merge_requests(&self) -> Vec<AutoMergeRequest> {
+        self.hub.state().auto_merges.clone()
+    }
+
+    /// Answers each of the next `count` authenticated requests with
+    /// GitHub's secondary rate limit: 403 "You have exceeded a secondary
+    /// rate limit. …" and `retry-after: retry_after_secs`.
+    pub fn secondary_rate_limit_next(&self, count: usize, retry_after_secs: u64) {
+        let limit = Limit::Secondary {
+            retry_after: retry_after_secs,
+        };
+        self.hub
+            .state()
+            .limits
+            .extend(std::iter::repeat_n(limit, count));
+    }
+
+    /// Answers each of the next `count` authenticated requests with
+    /// GitHub's primary rate limit: `status` (403 or 429) "API rate limit
+    /// exceeded for …", `x-ratelimit-remaining: 0` and `x-ratelimit-reset`
+    /// `reset_in_secs` from now (on `/graphql`: 200 with a `RATE_LIMITED`
+    /// error).
+    pub fn primary_rate_limit_next(&self, count: usize, status: u16, reset_in_secs: u64) {
+        let limit = Limit::Primary {
+            status,
+            reset_in: reset_in_secs,
+        };
+        self.hub
+            .state()
+            .limits
+            .extend(std::iter::repeat_n(limit, count));
     }
 
     /// The API base URL, for `GITHUB_API_URL`: `http://127.0.0.1:PORT`.
@@ -178,55 +346,123 @@ type Handler = fn(&Hub, &Request) -> Answer;
 /// GitHub's documentation pages, for `documentation_url`.
 const DOCS: &str = "https://docs.github.com/rest";
 
-/// Every route, in one place: method, pattern, the page documenting it (under
-/// [`DOCS`]), handler. Unmatched requests get GitHub's 404, after the token
-/// is checked as GitHub does.
+/// The repository's id, wherever GitHub shows it.
+const REPO_ID: u64 = 1_296_269;
+
+/// A route as the hub answers it.
+struct Route {
+    /// Its page under [`DOCS`], whole.
+    doc: String,
+    gate: Gate,
+    /// The permission a restricted token needs: `"contents:write"`,
+    /// `"issues|pull_requests:read"` (either); `""`, none.
+    need: &'static str,
+    handler: Handler,
+}
+
+/// Every route, in one place: method, pattern, the permission it needs, the
+/// page documenting it (under [`DOCS`]), handler. Repository routes take a
+/// token, `/app/…` and `…/installation` an App JWT. Unmatched requests get
+/// GitHub's 404, after the credentials are checked as GitHub does.
 fn routes(hub: &Arc<Hub>) -> Router {
     const REPO: &str = "/repos/{owner}/{repo}";
+    const ISSUES_READ: &str = "issues|pull_requests:read";
+    const ISSUES_WRITE: &str = "issues|pull_requests:write";
     #[rustfmt::skip]
-    let table: [(&str, &str, &str, Handler); 17] = [
-        ("GET",    "",                   "repos/repos#get-a-repository",           contents::repository),
-        ("GET",    "/contents",          "repos/contents#get-repository-content",  contents::get),
-        ("GET",    "/contents/{path*}",  "repos/contents#get-repository-content",  contents::get),
-        ("GET",    "/git/ref/{ref*}",    "git/refs#get-a-reference",               refs::get),
-        ("POST",   "/git/refs",          "git/refs#create-a-reference",            refs::create),
-        ("PATCH",  "/git/refs/{ref*}",   "git/refs#update-a-reference",            refs::update),
-        ("DELETE", "/git/refs/{ref*}",   "git/refs#delete-a-reference",            refs::delete),
-        ("POST",   "/git/blobs",         "git/blobs#create-a-blob",                objects::create_blob),
-        ("GET",    "/git/blobs/{sha}",   "git/blobs#get-a-blob",                   objects::get_blob),
-        ("POST",   "/git/trees",         "git/trees#create-a-tree",                objects::create_tree),
-        ("GET",    "/git/trees/{sha}",   "git/trees#get-a-tree",                   objects::get_tree),
-        ("POST",   "/git/commits",       "git/commits#create-a-commit",            objects::create_commit),
-        ("GET",    "/git/commits/{sha}", "git/commits#get-a-commit-object",        objects::get_commit),
-        ("GET",    "/commits/{ref}/statuses", "commits/statuses#list-commit-statuses-for-a-reference", statuses::list),
-        ("GET",    "/commits/{ref}/status",    "commits/statuses#get-the-combined-status-for-a-specific-reference", statuses::combined),
-        ("POST",   "/statuses/{sha}",          "commits/statuses#create-a-commit-status", statuses::create),
-        ("GET",    "/compare/{basehead*}",     "commits/commits#compare-two-commits",     compare::compare),
+    let table: [(&str, &str, &str, &str, Handler); 37] = [
+        ("GET",    "",                   "metadata:read",  "repos/repos#get-a-repository",           contents::repository),
+        ("GET",    "/contents",          "contents:read",  "repos/contents#get-repository-content",  contents::get),
+        ("GET",    "/contents/{path*}",  "contents:read",  "repos/contents#get-repository-content",  contents::get),
+        ("GET",    "/git/ref/{ref*}",    "contents:read",  "git/refs#get-a-reference",               refs::get),
+        ("POST",   "/git/refs",          "contents:write", "git/refs#create-a-reference",            refs::create),
+        ("PATCH",  "/git/refs/{ref*}",   "contents:write", "git/refs#update-a-reference",            refs::update),
+        ("DELETE", "/git/refs/{ref*}",   "contents:write", "git/refs#delete-a-reference",            refs::delete),
+        ("POST",   "/git/blobs",         "contents:write", "git/blobs#create-a-blob",                objects::create_blob),
+        ("GET",    "/git/blobs/{sha}",   "contents:read",  "git/blobs#get-a-blob",                   objects::get_blob),
+        ("POST",   "/git/trees",         "contents:write", "git/trees#create-a-tree",                objects::create_tree),
+        ("GET",    "/git/trees/{sha}",   "contents:read",  "git/trees#get-a-tree",                   objects::get_tree),
+        ("POST",   "/git/commits",       "contents:write", "git/commits#create-a-commit",            objects::create_commit),
+        ("GET",    "/git/commits/{sha}", "contents:read",  "git/commits#get-a-commit-object",        objects::get_commit),
+        ("GET",    "/commits/{ref}/statuses", "statuses:read", "commits/statuses#list-commit-statuses-for-a-reference", statuses::list),
+        ("GET",    "/commits/{ref}/status",   "statuses:read", "commits/statuses#get-the-combined-status-for-a-specific-reference", statuses::combined),
+        ("POST",   "/statuses/{sha}",         "statuses:write", "commits/statuses#create-a-commit-status", statuses::create),
+        ("GET",    "/compare/{basehead*}",    "contents:read", "commits/commits#compare-two-commits",     compare::compare),
+        ("POST",   "/pulls",                  "pull_requests:write", "pulls/pulls#create-a-pull-request",  pulls::create),
+        ("GET",    "/pulls",                  "pull_requests:read",  "pulls/pulls#list-pull-requests",     pulls::list),
+        ("GET",    "/pulls/{number}",         "pull_requests:read",  "pulls/pulls#get-a-pull-request",     pulls::get),
+        ("PATCH",  "/pulls/{number}",         "pull_requests:write", "pulls/pulls#update-a-pull-request",  pulls::update),
+        ("POST",   "/pulls/{number}/requested_reviewers", "pull_requests:write", "pulls/review-requests#request-reviewers-for-a-pull-request", pulls::request_reviewers),
+        ("GET",    "/pulls/{number}/requested_reviewers", "pull_requests:read",  "pulls/review-requests#get-all-requested-reviewers-for-a-pull-request", pulls::requested_reviewers),
+        ("GET",    "/issues/{number}/labels",        ISSUES_READ,  "issues/labels#list-labels-for-an-issue",   issues::list_labels),
+        ("POST",   "/issues/{number}/labels",        ISSUES_WRITE, "issues/labels#add-labels-to-an-issue",     issues::add),
+        ("PUT",    "/issues/{number}/labels",        ISSUES_WRITE, "issues/labels#set-labels-for-an-issue",    issues::set),
+        ("DELETE", "/issues/{number}/labels/{name*}", ISSUES_WRITE, "issues/labels#remove-a-label-from-an-issue", issues::remove),
+        ("POST",   "/issues/{number}/assignees",     ISSUES_WRITE, "issues/assignees#add-assignees-to-an-issue", issues::add_assignees),
+        ("PATCH",  "/issues/{number}",               ISSUES_WRITE, "issues/issues#update-an-issue",            issues::update),
+        ("POST",   "/milestones",                    ISSUES_WRITE, "issues/milestones#create-a-milestone",     issues::create_milestone),
+        ("GET",    "/milestones",                    ISSUES_READ,  "issues/milestones#list-milestones",        issues::list_milestones),
+        ("GET",    "/milestones/{number}",           ISSUES_READ,  "issues/milestones#get-a-milestone",        issues::get_milestone),
+        ("GET",    "/installation",                  "",  "apps/apps#get-a-repository-installation-for-the-authenticated-app", app::for_repository),
+        ("GET",    "!/app/installations/{installation_id}", "", "apps/apps#get-an-installation-for-the-authenticated-app", app::get),
+        ("POST",   "!/app/installations/{installation_id}/access_tokens", "", "apps/apps#create-an-installation-access-token-for-an-app", app::mint),
+        ("POST",   "!/graphql",                      "",  "graphql",                                   graphql::graphql),
+        ("GET",    "!/rate_limit",                   "",  "rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user", rate_limit),
     ];
-    let router = table
-        .into_iter()
-        .fold(Router::new(), |router, (method, path, doc, handler)| {
+    let router = table.into_iter().fold(
+        Router::new(),
+        |router, (method, path, need, doc, handler)| {
             let hub = Arc::clone(hub);
-            let doc = format!("{DOCS}/{doc}");
-            router.route(method, &format!("{REPO}{path}"), move |request| {
-                hub.answer(request, &doc, handler)
-            })
-        });
+            let (pattern, gate) = match path.strip_prefix('!') {
+                Some("/graphql") => ("/graphql".to_owned(), Gate::GraphQl),
+                Some(path) if path.starts_with("/app/") => (path.to_owned(), Gate::App),
+                Some(path) => (path.to_owned(), Gate::Any),
+                None if path == "/installation" => (format!("{REPO}{path}"), Gate::App),
+                None => (format!("{REPO}{path}"), Gate::Repo),
+            };
+            let doc = if doc == "graphql" {
+                "https://docs.github.com/graphql".to_owned()
+            } else {
+                format!("{DOCS}/{doc}")
+            };
+            let route = Route {
+                doc,
+                gate,
+                need,
+                handler,
+            };
+            router.route(method, &pattern, move |request| hub.answer(request, &route))
+        },
+    );
     ["GET", "POST", "PATCH", "PUT", "DELETE"]
         .into_iter()
         .fold(router, |router, method| {
             let hub = Arc::clone(hub);
+            let route = Route {
+                doc: DOCS.to_owned(),
+                gate: Gate::Any,
+                need: "",
+                handler: |_, _| Err(ApiError::not_found()),
+            };
             router.route(method, "/{rest*}", move |request| {
-                hub.answer(request, DOCS, |_, _| Err(ApiError::not_found()))
+                hub.answer(request, &route)
             })
         })
+}
+
+/// `GET /rate_limit`: where the window stands.
+fn rate_limit(hub: &Hub, _request: &Request) -> Answer {
+    let used = hub.served.load(Ordering::Relaxed).min(5000);
+    let core = json!({"limit": 5000, "used": used, "remaining": 5000 - used, "reset": hub.reset});
+    Ok(json_response(
+        200,
+        &json!({"resources": {"core": core, "graphql": core}, "rate": core}),
+    ))
 }
 
 /// The stand-in's state, shared by every handler.
 struct Hub {
     owner: String,
     repo: String,
-    token: String,
     remote: GitRemote,
     store: Store,
     /// The server's URL, known once it listens.
@@ -240,6 +476,13 @@ struct Hub {
 /// Hooks waiting for a ref update.
 type RefHook = Box<dyn FnOnce(&GitRemote, &str) + Send>;
 
+/// Repository settings a test switches.
+#[derive(Debug, Default)]
+struct Settings {
+    forbid_actions_pull_requests: bool,
+    allow_auto_merge: bool,
+}
+
 #[derive(Default)]
 struct State {
     /// Protected branch names.
@@ -249,10 +492,24 @@ struct State {
     before_ref_update: VecDeque<RefHook>,
     /// Scripted errors: method, status, message.
     failures: VecDeque<(String, u16, String)>,
+    /// Scripted rate limits, one per request.
+    limits: VecDeque<Limit>,
     /// Commit statuses, in the order they were made.
     statuses: Vec<statuses::Status>,
     /// How often each sha's statuses were read.
     status_reads: BTreeMap<String, usize>,
+    /// Accepted tokens.
+    tokens: BTreeMap<String, Token>,
+    settings: Settings,
+    pulls: Vec<pulls::Pull>,
+    labels: Vec<issues::Label>,
+    milestones: Vec<issues::Milestone>,
+    collaborators: BTreeSet<String>,
+    teams: BTreeSet<String>,
+    app: Option<app::App>,
+    /// Installation tokens minted, oldest first.
+    minted: Vec<String>,
+    auto_merges: Vec<AutoMergeRequest>,
 }
 
 impl Hub {
@@ -275,58 +532,55 @@ impl Hub {
         self.base.get().map_or("", String::as_str)
     }
 
-    /// Checks the token, the repository and the script of failures, runs
-    /// `handler`, and adds the headers GitHub puts on every answer.
-    fn answer(&self, request: &Request, doc: &str, handler: Handler) -> Response {
-        let answer = self
-            .admit(request)
-            .and_then(|()| handler(self, request))
-            .unwrap_or_else(|error| error.response(doc));
+    /// Checks the credentials, the repository, the scripts of rate limits
+    /// and failures and the permission, runs the handler, and adds the
+    /// headers GitHub puts on every answer.
+    fn answer(&self, request: &Request, route: &Route) -> Response {
+        let (answer, rate) = match self
+            .admit(request, route.gate, route.need)
+            .and_then(|()| (route.handler)(self, request))
+        {
+            Ok(response) => (response, Rate::Counted),
+            Err(error) => {
+                let rate = error.rate;
+                (error.response(&route.doc), rate)
+            }
+        };
         let served = self.served.fetch_add(1, Ordering::Relaxed) + 1;
         let mut response = answer
             .header("x-github-request-id", &request_id(served))
             .header("x-github-api-version-selected", "2022-11-28")
-            .header("x-github-media-type", "github.v3; format=json")
-            .header("x-ratelimit-limit", "5000")
-            .header(
-                "x-ratelimit-remaining",
-                &(5000 - served.min(5000)).to_string(),
-            )
-            .header("x-ratelimit-used", &served.to_string())
-            .header("x-ratelimit-reset", &self.reset.to_string())
-            .header("x-ratelimit-resource", "core");
+            .header("x-github-media-type", "github.v3; format=json");
+        let resource = if route.gate == Gate::GraphQl {
+            "graphql"
+        } else {
+            "core"
+        };
+        if matches!(rate, Rate::Counted) {
+            response = response
+                .header("x-ratelimit-limit", "5000")
+                .header(
+                    "x-ratelimit-remaining",
+                    &(5000 - served.min(5000)).to_string(),
+                )
+                .header("x-ratelimit-used", &served.to_string())
+                .header("x-ratelimit-reset", &self.reset.to_string())
+                .header("x-ratelimit-resource", resource);
+        }
         if response.status == 401 {
             response = response.header("www-authenticate", "Bearer realm=\"GitHub\"");
         }
         response
     }
+}
 
-    fn admit(&self, request: &Request) -> Result<(), ApiError> {
-        let Some(authorization) = request.header("authorization") else {
-            return Err(ApiError::unauthorised("Requires authentication"));
-        };
-        let (scheme, token) = authorization.trim().split_once(' ').unwrap_or(("", ""));
-        let scheme_ok = ["bearer", "token"].contains(&scheme.to_ascii_lowercase().as_str());
-        if !scheme_ok || !same_bytes(token.trim().as_bytes(), self.token.as_bytes()) {
-            return Err(ApiError::unauthorised("Bad credentials"));
-        }
-        let names = [("owner", &self.owner), ("repo", &self.repo)];
-        if names.iter().any(|(param, name)| {
-            request.params.contains_key(*param) && !request.param(param).eq_ignore_ascii_case(name)
-        }) {
-            return Err(ApiError::not_found());
-        }
-        let mut state = self.state();
-        if let Some(i) = state
-            .failures
-            .iter()
-            .position(|(m, ..)| *m == request.method)
-        {
-            let (_, status, message) = state.failures.remove(i).expect("present");
-            return Err(ApiError::new(status, &message));
-        }
-        Ok(())
-    }
+/// Whether an answer gets the usual `x-ratelimit-*` headers.
+#[derive(Debug, Clone, Copy)]
+enum Rate {
+    /// The request counted; the usual headers.
+    Counted,
+    /// A secondary limit (none), or the primary one (its own).
+    Omitted,
 }
 
 /// GitHub's error answer.
@@ -338,6 +592,11 @@ struct ApiError {
     documentation_url: Option<&'static str>,
     /// Validation errors: `[{resource, code, field, message}]`.
     errors: Option<Value>,
+    /// More headers (`retry-after`, `x-accepted-github-permissions`).
+    headers: Vec<(&'static str, String)>,
+    rate: Rate,
+    /// A whole body instead of GitHub's error object (GraphQL's).
+    body: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -347,6 +606,9 @@ impl ApiError {
             message: message.to_owned(),
             documentation_url: None,
             errors: None,
+            headers: Vec::new(),
+            rate: Rate::Counted,
+            body: None,
         }
     }
 
@@ -389,7 +651,11 @@ impl ApiError {
         if let Some(errors) = self.errors {
             body["errors"] = errors;
         }
-        json_response(self.status, &body)
+        let body = self.body.map_or(body, |whole| *whole);
+        self.headers.iter().fold(
+            json_response(self.status, &body),
+            |response, (name, value)| response.header(name, value),
+        )
     }
 }
 

@@ -9,7 +9,9 @@
 //! - [`standin`]: a small framework for stand-in HTTP servers (scripted
 //!   routes, state, fault injection) for the services that cannot run here.
 //! - [`github`]: GitHub's REST API (Git Data, contents, commit statuses,
-//!   compare) over a real bare repository.
+//!   compare, pull requests with labels, assignees, milestones and review
+//!   requests) over a real bare repository, GraphQL auto-merge, a GitHub
+//!   App's JWTs and installation tokens, and scripted rate limits.
 //! - [`argocd`]: Argo CD's REST API with scripted Applications (timelines
 //!   that move per read, refresh or sync), its SSE watch stream, and Dex's
 //!   token exchange.
