@@ -25,6 +25,7 @@
 
 mod app;
 mod auth;
+mod commits;
 mod compare;
 mod contents;
 mod graphql;
@@ -369,7 +370,7 @@ fn routes(hub: &Arc<Hub>) -> Router {
     const ISSUES_READ: &str = "issues|pull_requests:read";
     const ISSUES_WRITE: &str = "issues|pull_requests:write";
     #[rustfmt::skip]
-    let table: [(&str, &str, &str, &str, Handler); 37] = [
+    let table: [(&str, &str, &str, &str, Handler); 38] = [
         ("GET",    "",                   "metadata:read",  "repos/repos#get-a-repository",           contents::repository),
         ("GET",    "/contents",          "contents:read",  "repos/contents#get-repository-content",  contents::get),
         ("GET",    "/contents/{path*}",  "contents:read",  "repos/contents#get-repository-content",  contents::get),
@@ -386,6 +387,7 @@ fn routes(hub: &Arc<Hub>) -> Router {
         ("GET",    "/commits/{ref}/statuses", "statuses:read", "commits/statuses#list-commit-statuses-for-a-reference", statuses::list),
         ("GET",    "/commits/{ref}/status",   "statuses:read", "commits/statuses#get-the-combined-status-for-a-specific-reference", statuses::combined),
         ("POST",   "/statuses/{sha}",         "statuses:write", "commits/statuses#create-a-commit-status", statuses::create),
+        ("GET",    "/commits",                "contents:read", "commits/commits#list-commits",            commits::list),
         ("GET",    "/compare/{basehead*}",    "contents:read", "commits/commits#compare-two-commits",     compare::compare),
         ("POST",   "/pulls",                  "pull_requests:write", "pulls/pulls#create-a-pull-request",  pulls::create),
         ("GET",    "/pulls",                  "pull_requests:read",  "pulls/pulls#list-pull-requests",     pulls::list),

@@ -407,16 +407,37 @@ async fn open_or_update(
             pulls.update(pull.number, &title, &body).await?;
             (pull, if same_tree { "unchanged" } else { "updated" })
         }
-        None => (
-            pulls
+        None => {
+            let created = pulls
                 .create(&title, &body, &branch, &settings.base, settings.draft)
-                .await?,
-            "created",
-        ),
+                .await;
+            match created {
+                Ok(pull) => (pull, "created"),
+                // Leave nothing behind: the branch only existed for this PR.
+                Err(error) => {
+                    if head.is_none() {
+                        pulls.delete_branch(&branch).await?;
+                    }
+                    return Err(error);
+                }
+            }
+        }
     };
-    pulls.decorate(pull.number, &settings.extras).await?;
-    if let Some(method) = &settings.auto_merge {
-        pulls.enable_auto_merge(&pull, method).await?;
+    let finished = async {
+        pulls.decorate(pull.number, &settings.extras).await?;
+        if let Some(method) = &settings.auto_merge {
+            pulls.enable_auto_merge(&pull, method).await?;
+        }
+        Ok::<(), PromoteError>(())
+    };
+    if let Err(error) = finished.await {
+        // A PR this run opened and could not finish (a reviewer who is not a
+        // collaborator, auto-merge refused) is closed again with its branch.
+        if operation == "created" {
+            pulls.close(pull.number).await?;
+            pulls.delete_branch(&branch).await?;
+        }
+        return Err(error);
     }
     Ok(GroupResult {
         branch,

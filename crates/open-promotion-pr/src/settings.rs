@@ -90,11 +90,17 @@ impl Settings {
                 "write the GitOps repository as owner/name",
             )
         })?;
-        let api_text = runner
-            .env("GITHUB_API_URL")
-            .filter(|v| !v.is_empty())
-            .unwrap_or("https://api.github.com");
-        let api = hoist_http::parse_endpoint("GITHUB_API_URL", api_text)?;
+        let (api_input, api_text) = match inputs.get("github-api-url") {
+            Some(url) => ("github-api-url", url),
+            None => (
+                "GITHUB_API_URL",
+                runner
+                    .env("GITHUB_API_URL")
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("https://api.github.com"),
+            ),
+        };
+        let api = hoist_http::parse_endpoint(api_input, api_text)?;
         let token = inputs.get("token").map(String::from);
         let app = match (inputs.get("app-id"), inputs.get("app-private-key")) {
             (Some(id), Some(key)) => {

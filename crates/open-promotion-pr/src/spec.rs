@@ -10,6 +10,7 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("repository", "The GitOps repository on GitHub, owner/name").required(),
         InputSpec::new("token", "A token that can push branches and open pull requests (contents: write, pull-requests: write)")
             .kind(InputKind::Secret),
+        InputSpec::new("github-api-url", "GitHub's API, for GitHub Enterprise Server [default: GITHUB_API_URL]"),
         InputSpec::new("app-id", "A GitHub App's ID: open the PR with its installation token, so the PR's checks run"),
         InputSpec::new("app-private-key", "The GitHub App's private key (PEM)").kind(InputKind::Secret),
         InputSpec::new("from-env", "The environment to promote from, such as dev").required(),
