@@ -3,7 +3,7 @@
 //! parallel and streamed, manifests after them, tags last, and never a tag
 //! moved to another digest unless asked.
 
-pub mod docker_config;
+pub use hoist_oci::docker_config;
 pub mod ecr;
 pub mod spec;
 pub mod tags;

@@ -2,6 +2,7 @@
 //! archives), and a streaming registry client.
 
 pub mod digest;
+pub mod docker_config;
 pub mod image;
 pub mod media;
 pub mod push;

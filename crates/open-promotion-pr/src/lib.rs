@@ -20,10 +20,11 @@ use hoist_github::GitHubApi;
 use hoist_github::app::{AppTokenError, app_jwt};
 use hoist_gitops::{GitHubStore, NewCommit, RepoPath, Store, StoreError};
 use hoist_http::{Backoff, HttpClient, HttpOptions, RetryPolicy, SystemClock};
+use hoist_oci::registry::{Credentials, Registry};
 use hoist_runner::{Diagnostic, FileCommandError, InputError, Location, Runner};
 use serde_json::json;
 
-pub use settings::{Grouping, Settings};
+pub use settings::{Grouping, ImageCheck, Settings};
 pub use spec::SPEC;
 
 use github::{PullRequest, Pulls};
@@ -92,6 +93,34 @@ pub enum PromoteError {
         #[source]
         source: hoist_manifest::EditError,
     },
+    /// require-image: the image is not in its registry.
+    #[error("`{image}` ({app}) is not in its registry; nothing was opened")]
+    ImageMissing {
+        /// The app.
+        app: String,
+        /// The reference looked up.
+        image: String,
+    },
+    /// require-image: the file does not say which repository the image is in.
+    #[error("require-image needs `{app}`'s image repository, but `{file}` names none")]
+    NoRepository {
+        /// The app.
+        app: String,
+        /// The file.
+        file: RepoPath,
+    },
+    /// require-image: the registry could not be asked.
+    #[error("could not check `{image}` in its registry")]
+    Registry {
+        /// The reference looked up.
+        image: String,
+        /// What went wrong.
+        #[source]
+        source: hoist_oci::registry::RegistryError,
+    },
+    /// require-image: the Docker config cannot be used.
+    #[error(transparent)]
+    DockerConfig(#[from] hoist_oci::docker_config::DockerConfigError),
     /// `apps: all` found nothing to promote or compare.
     #[error("no app has a file in both `{from_env}` and `{to_env}`")]
     NoApps {
@@ -132,6 +161,10 @@ impl Diagnostic for PromoteError {
             Self::BadValue { .. } => "fix the value in the source environment's file; nothing was promoted".into(),
             Self::Manifest { .. } => "nothing was promoted".into(),
             Self::NoApps { .. } => "check `from-env`, `to-env` and `layout`".into(),
+            Self::ImageMissing { .. } => "push the image first (ecr-push), or promote the tag that was pushed".into(),
+            Self::NoRepository { .. } => "write the repository in the file (Kustomize `newName`, Helm `image.repository`), or drop `require-image`".into(),
+            Self::Registry { .. } => "check `registry-username`/`registry-password` (or the Docker config), and that the registry is reachable".into(),
+            Self::DockerConfig(_) => "pass `registry-username` and `registry-password` instead, or fix the Docker config".into(),
             Self::GitHub { message, .. } if message.contains("not permitted to create or approve pull requests") => {
                 "turn on \"Allow GitHub Actions to create and approve pull requests\" in the repository's (or organization's) Settings → Actions → General, or use a GitHub App (`app-id`, `app-private-key`)".into()
             }
@@ -216,7 +249,19 @@ pub fn run(runner: &mut Runner) -> Result<(), PromoteError> {
         }
     };
     let mut store = GitHubStore::new(api_with(&token), &settings.base);
-    let (results, promotions) = runtime.block_on(promote_all(&settings, &mut store))?;
+    if let Some(ImageCheck {
+        credentials: Some((_, password)),
+        ..
+    }) = &settings.require_image
+    {
+        runner.mask(password);
+    }
+    let check = settings
+        .require_image
+        .clone()
+        .map(|check| (check, http.clone(), policy, clock.clone(), env.clone()));
+    let (results, promotions) =
+        runtime.block_on(promote_all(&settings, &mut store, check.as_ref()))?;
     report(runner, &settings, &results, &promotions)
 }
 
@@ -224,6 +269,7 @@ pub fn run(runner: &mut Runner) -> Result<(), PromoteError> {
 async fn promote_all(
     settings: &Settings,
     store: &mut GitHubStore,
+    check: Option<&ImageChecker>,
 ) -> Result<(Vec<GroupResult>, Vec<AppPromotion>), PromoteError> {
     let tip = store.tip().await?;
     let apps = match &settings.apps {
@@ -233,6 +279,11 @@ async fn promote_all(
     let mut promotions = Vec::new();
     for app in &apps {
         promotions.push(plan_app(settings, store, &tip, app).await?);
+    }
+    if let Some(check) = check {
+        for promotion in promotions.iter().filter(|p| !p.changes.is_empty()) {
+            image_exists(check, promotion).await?;
+        }
     }
     let groups: Vec<(String, Vec<&AppPromotion>)> = match settings.grouping {
         Grouping::PerApp => promotions
@@ -253,6 +304,81 @@ async fn promote_all(
         results.push(open_or_update(settings, store, &tip, &group, &members).await?);
     }
     Ok((results, promotions))
+}
+
+/// What require-image needs to ask registries.
+type ImageChecker = (
+    ImageCheck,
+    HttpClient,
+    RetryPolicy,
+    Arc<SystemClock>,
+    hoist_http::Environment,
+);
+
+/// require-image: a HEAD on the promoted image's manifest, by digest when
+/// known, else by tag.
+async fn image_exists(
+    (check, http, policy, clock, env): &ImageChecker,
+    promotion: &AppPromotion,
+) -> Result<(), PromoteError> {
+    let repository =
+        promotion
+            .from
+            .repository
+            .clone()
+            .ok_or_else(|| PromoteError::NoRepository {
+                app: promotion.app.clone(),
+                file: promotion.from_file.clone(),
+            })?;
+    let (host, path) = repository
+        .split_once('/')
+        .unwrap_or(("docker.io", repository.as_str()));
+    let reference = promotion
+        .from
+        .digest
+        .clone()
+        .or_else(|| promotion.from.tag.clone())
+        .unwrap_or_default();
+    let image = format!(
+        "{repository}{}{reference}",
+        if reference.starts_with("sha256:") {
+            "@"
+        } else {
+            ":"
+        }
+    );
+    let credentials = match &check.credentials {
+        Some((username, password)) => Some(Credentials {
+            username: username.clone(),
+            password: password.clone(),
+        }),
+        None => hoist_oci::docker_config::credentials(env, host)?,
+    };
+    let base = hoist_http::registry_base(host, check.insecure)?;
+    let registry = Registry::new(
+        http.clone(),
+        base,
+        path,
+        credentials,
+        *policy,
+        clock.clone(),
+    );
+    let found = async {
+        registry.login(&[]).await?;
+        registry.manifest_digest(&reference).await
+    }
+    .await
+    .map_err(|source| PromoteError::Registry {
+        image: image.clone(),
+        source,
+    })?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(PromoteError::ImageMissing {
+            app: promotion.app.clone(),
+            image,
+        }),
+    }
 }
 
 /// Reads both environments' files for `app` and plans the splice.

@@ -16,6 +16,15 @@ pub enum Grouping {
     PerApp,
 }
 
+/// How require-image reaches registries.
+#[derive(Debug, Clone)]
+pub struct ImageCheck {
+    /// `registry-username` and `registry-password`, when given.
+    pub credentials: Option<(String, String)>,
+    /// Plain HTTP (loopback registries only).
+    pub insecure: bool,
+}
+
 /// The checked inputs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -55,6 +64,8 @@ pub struct Settings {
     pub auto_merge: Option<String>,
     /// Close a stale promotion PR.
     pub close_stale: bool,
+    /// Check each image exists first, with these registry settings.
+    pub require_image: Option<ImageCheck>,
     /// The commit message template.
     pub commit_message: String,
 }
@@ -207,6 +218,29 @@ impl Settings {
             None
         };
         let layout = inputs.get("layout").map(String::from);
+        let require_image = if inputs.bool("require-image")? {
+            let credentials = match (
+                inputs.get("registry-username"),
+                inputs.get("registry-password"),
+            ) {
+                (Some(user), Some(password)) => Some((user.to_owned(), password.to_owned())),
+                (None, None) => None,
+                _ => {
+                    return Err(InputError::invalid(
+                        "registry-password",
+                        "registry-username and registry-password go together",
+                        "set both, or neither to use the Docker config",
+                    )
+                    .into());
+                }
+            };
+            Some(ImageCheck {
+                credentials,
+                insecure: inputs.bool("insecure-registry")?,
+            })
+        } else {
+            None
+        };
         Ok(Self {
             repository,
             api,
@@ -235,6 +269,7 @@ impl Settings {
             draft: inputs.bool("draft")?,
             auto_merge,
             close_stale: inputs.bool("close-stale")?,
+            require_image,
             commit_message: inputs
                 .get("commit-message")
                 .unwrap_or("chore({to_env}): promote {apps} from {from_env}")

@@ -36,6 +36,14 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("draft", "Open the pull request as a draft").kind(InputKind::Bool),
         InputSpec::new("auto-merge", "Enable auto-merge, so the PR merges once reviews and checks pass").kind(InputKind::Bool),
         InputSpec::new("merge-method", "The auto-merge method: merge, squash or rebase").default("squash"),
+        InputSpec::new(
+            "require-image",
+            "Before opening anything, check that each promoted image exists in its registry (a HEAD on its manifest)",
+        )
+        .kind(InputKind::Bool),
+        InputSpec::new("registry-username", "User name for require-image's registry (otherwise the Docker config's auths)"),
+        InputSpec::new("registry-password", "Password or token for require-image's registry").kind(InputKind::Secret),
+        InputSpec::new("insecure-registry", "Use plain HTTP for require-image; loopback registries only").kind(InputKind::Bool),
         InputSpec::new("close-stale", "Close the promotion PR when the environments are already equal").kind(InputKind::Bool),
         InputSpec::new("commit-message", "The commit message; {apps}, {from_env} and {to_env} are replaced")
             .default("chore({to_env}): promote {apps} from {from_env}"),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use hoist_oci::registry::Credentials;
+use crate::registry::Credentials;
 use serde_json::Value;
 
 /// A Docker config that cannot be used.
