@@ -16,6 +16,8 @@ pub struct PullRequest {
     pub url: String,
     /// Its GraphQL node id, for auto-merge.
     pub node_id: String,
+    /// Who opened it (`github-actions[bot]` for the workflow token).
+    pub author: String,
 }
 
 impl PullRequest {
@@ -24,6 +26,10 @@ impl PullRequest {
             number: body["number"].as_u64().unwrap_or_default(),
             url: body["html_url"].as_str().unwrap_or_default().to_owned(),
             node_id: body["node_id"].as_str().unwrap_or_default().to_owned(),
+            author: body["user"]["login"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 }

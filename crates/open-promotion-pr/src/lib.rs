@@ -240,13 +240,7 @@ pub fn run(runner: &mut Runner) -> Result<(), PromoteError> {
             runner.mask(&token);
             token
         }
-        None => {
-            let token = settings.token.clone().unwrap_or_default();
-            if token.starts_with("ghs_") {
-                runner.console().warning("Pull requests opened with the workflow's GITHUB_TOKEN do not start workflows, so the promotion PR's checks will not run: pass a GitHub App (`app-id`, `app-private-key`) or a PAT as `token`.");
-            }
-            token
-        }
+        None => settings.token.clone().unwrap_or_default(),
     };
     let mut store = GitHubStore::new(api_with(&token), &settings.base);
     if let Some(ImageCheck {
@@ -262,6 +256,15 @@ pub fn run(runner: &mut Runner) -> Result<(), PromoteError> {
         .map(|check| (check, http.clone(), policy, clock.clone(), env.clone()));
     let (results, promotions) =
         runtime.block_on(promote_all(&settings, &mut store, check.as_ref()))?;
+    // GitHub shows who opened a PR: the workflow token's PRs do not start
+    // workflows, so the promotion's checks would never run.
+    if results.iter().any(|r| {
+        r.pull
+            .as_ref()
+            .is_some_and(|p| p.author == "github-actions[bot]")
+    }) {
+        runner.console().warning("Pull requests opened with the workflow's GITHUB_TOKEN do not start workflows, so the promotion PR's checks will not run: pass a GitHub App (`app-id`, `app-private-key`) or a PAT as `token`.");
+    }
     report(runner, &settings, &results, &promotions)
 }
 
