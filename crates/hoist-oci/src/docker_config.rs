@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use base64::Engine as _;
 use crate::registry::Credentials;
+use base64::Engine as _;
 use serde_json::Value;
 
 /// A Docker config that cannot be used.
