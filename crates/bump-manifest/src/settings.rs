@@ -67,11 +67,7 @@ impl Settings {
             .unwrap_or("https://github.com");
         let repository = Repository::parse(inputs.required("repository")?, server)?;
         let branch = inputs.get("branch").unwrap_or("main").to_owned();
-        if branch.starts_with(['-', '/'])
-            || branch.contains(['\\', ' ', '~', '^', ':', '?', '*', '['])
-            || branch.contains("..")
-            || branch.chars().any(char::is_control)
-        {
+        if !hoist_gitops::is_branch_name(&branch) {
             return Err(InputError::invalid(
                 "branch",
                 format!("`{}` is not a branch name", branch.escape_debug()),

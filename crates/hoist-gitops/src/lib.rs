@@ -20,6 +20,6 @@ pub use git::GitStore;
 pub use github::GitHubStore;
 pub use hoist_github::RepoName;
 pub use land::{LandError, LandOptions, Outcome, Plan, Snapshot, land, snapshot};
-pub use remote::{Repository, RepositoryError};
+pub use remote::{Repository, RepositoryError, is_branch_name};
 pub use repo_path::{RepoPath, RepoPathError};
 pub use store::{Advance, Identity, NewCommit, Store};

@@ -89,11 +89,36 @@ impl Repository {
     }
 }
 
+/// Whether `name` can be a branch: git's ref-name rules that matter here
+/// (no `..`, no spaces, `~^:?*[\`, control characters, or a leading `-`
+/// or `/`), so it can never be read as an option or a revision range.
+pub fn is_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['-', '/'])
+        && !name.ends_with(['/', '.'])
+        && !name.contains(['\\', ' ', '~', '^', ':', '?', '*', '['])
+        && !name.contains("..")
+        && !name.contains("@{")
+        && !name.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const GITHUB: &str = "https://github.com";
+
+    #[test]
+    fn branch_names_follow_git_s_rules() {
+        for ok in ["main", "release/1.x", "promote/payments-staging"] {
+            assert!(is_branch_name(ok), "{ok}");
+        }
+        for bad in [
+            "", "-f", "/x", "a..b", "a b", "a~1", "x^", "a:b", "x/", "x.", "a@{1}", "a\nb",
+        ] {
+            assert!(!is_branch_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn owner_and_name_is_a_github_repository() {

@@ -178,12 +178,7 @@ impl Settings {
             .unwrap_or("promote/{group}-{to_env}")
             .to_owned();
         for (name, value) in [("base", base.as_str()), ("branch", branch.as_str())] {
-            if value.is_empty()
-                || value.contains(['\\', ' ', '~', '^', ':', '?', '*', '['])
-                || value.contains("..")
-                || value.starts_with(['-', '/'])
-                || value.chars().any(char::is_control)
-            {
+            if !hoist_gitops::is_branch_name(value) {
                 return Err(InputError::invalid(
                     name,
                     format!("`{}` is not a branch name", value.escape_debug()),
