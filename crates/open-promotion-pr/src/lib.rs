@@ -243,12 +243,15 @@ pub fn run(runner: &mut Runner) -> Result<(), PromoteError> {
         None => settings.token.clone().unwrap_or_default(),
     };
     let mut store = GitHubStore::new(api_with(&token), &settings.base);
+    // The password is masked as a secret input; its Basic form too.
     if let Some(ImageCheck {
-        credentials: Some((_, password)),
+        credentials: Some((user, password)),
         ..
     }) = &settings.require_image
     {
-        runner.mask(password);
+        runner
+            .console()
+            .mask_with_base64(&format!("{user}:{password}"));
     }
     let check = settings
         .require_image
