@@ -15,6 +15,9 @@
 //! - [`argocd`]: Argo CD's REST API with scripted Applications (timelines
 //!   that move per read, refresh or sync), its SSE watch stream, and Dex's
 //!   token exchange.
+//! - [`rekor`]: Sigstore's transparency log (Rekor v1): `hashedrekord`
+//!   and `dsse` entries checked like Rekor checks them, signed entry
+//!   timestamps, inclusion proofs over a real Merkle tree, checkpoints.
 //! - [`act`]: runs a real `action.yml` through `act` on the host.
 //!
 //! Panics are this crate's error style: it only runs inside tests.
@@ -28,6 +31,7 @@ pub mod oci;
 pub mod oidc;
 pub mod peers;
 pub mod proxy;
+pub mod rekor;
 pub mod sandbox;
 pub mod standin;
 pub mod sts;
@@ -35,6 +39,7 @@ pub mod tls;
 
 pub use github::GitHubStandIn;
 pub use peers::{GitHttpServer, GitRemote, Moto, Registry, RegistryAuth};
+pub use rekor::RekorStandIn;
 
 pub use sandbox::{RunResult, Sandbox};
 pub use standin::{Fault, Request, Response, Router, StandIn};
