@@ -250,6 +250,25 @@ pub const LAYOUTS: [(&str, &str); 3] = [
     ),
 ];
 
+/// The files `app` in `env` may live in: the layout's one (a built-in name
+/// or a pattern with `{app}` and `{env}`), or each built-in layout's when
+/// none is set.
+pub fn layout_candidates(app: &str, env: &str, layout: Option<&str>) -> Vec<RepoPath> {
+    let patterns: Vec<&str> = match layout {
+        Some(layout) => vec![
+            LAYOUTS
+                .iter()
+                .find(|(name, _)| *name == layout)
+                .map_or(layout, |(_, p)| p),
+        ],
+        None => LAYOUTS.iter().map(|(_, pattern)| *pattern).collect(),
+    };
+    patterns
+        .into_iter()
+        .filter_map(|p| RepoPath::new(&p.replace("{app}", app).replace("{env}", env)).ok())
+        .collect()
+}
+
 impl Convention {
     /// Checks the convention's inputs.
     pub fn check(&self) -> Result<(), EditLineError> {
@@ -322,24 +341,9 @@ impl Convention {
         Ok(())
     }
 
-    /// The files the convention may name: the layout's one, or each
-    /// built-in layout's when none is set.
+    /// The files the convention may name; see [`layout_candidates`].
     pub fn candidates(&self) -> Vec<RepoPath> {
-        let patterns: Vec<&str> = match &self.layout {
-            Some(layout) => vec![
-                LAYOUTS
-                    .iter()
-                    .find(|(name, _)| name == layout)
-                    .map_or(layout.as_str(), |(_, p)| p),
-            ],
-            None => LAYOUTS.iter().map(|(_, pattern)| *pattern).collect(),
-        };
-        patterns
-            .into_iter()
-            .filter_map(|p| {
-                RepoPath::new(&p.replace("{app}", &self.app).replace("{env}", &self.env)).ok()
-            })
-            .collect()
+        layout_candidates(&self.app, &self.env, self.layout.as_deref())
     }
 
     /// The targets for `file`, one of [`candidates`](Self::candidates).

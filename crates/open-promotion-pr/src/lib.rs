@@ -397,14 +397,9 @@ async fn plan_app(
     let mut texts = BTreeMap::new();
     for env in [&settings.from_env, &settings.to_env] {
         let mut found = Vec::new();
-        let probe = bump_manifest::edits::Convention {
-            app: app.into(),
-            env: env.clone(),
-            tag: Some("x".into()),
-            layout: settings.layout.clone(),
-            ..Default::default()
-        };
-        for candidate in probe.candidates() {
+        for candidate in
+            bump_manifest::edits::layout_candidates(app, env, settings.layout.as_deref())
+        {
             if let Some(text) = store.read(tip, &candidate).await? {
                 found.push((candidate, text));
             }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use bump_manifest::edits::{Convention, is_kustomization};
+use bump_manifest::edits::{Convention, is_kustomization, layout_candidates};
 use hoist_gitops::RepoPath;
 use hoist_manifest::{Change, KeyPath, Limits, Options};
 use hoist_oci::reference;
@@ -166,14 +166,7 @@ pub fn locate(
     layout: Option<&str>,
     exists: impl Fn(&RepoPath) -> bool,
 ) -> Result<RepoPath, PromoteError> {
-    let convention = Convention {
-        app: app.into(),
-        env: env.into(),
-        tag: Some("x".into()),
-        layout: layout.map(String::from),
-        ..Convention::default()
-    };
-    let candidates = convention.candidates();
+    let candidates = layout_candidates(app, env, layout);
     let found: Vec<&RepoPath> = candidates.iter().filter(|p| exists(p)).collect();
     match found.as_slice() {
         [one] => Ok((*one).clone()),

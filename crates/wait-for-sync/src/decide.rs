@@ -31,14 +31,6 @@ pub enum State {
 }
 
 impl State {
-    /// Whether the wait is over, one way or the other.
-    pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            Self::Healthy | Self::SyncFailed(_) | Self::Unhealthy(_)
-        )
-    }
-
     /// One line for the log and the timeline.
     pub fn describe(&self) -> String {
         match self {

@@ -5,16 +5,13 @@ use std::time::Duration;
 use hoist_runner::Runner;
 
 use crate::watch::AppReport;
-use crate::{Backend, Settings, Verdict, WaitError};
+use crate::{Settings, Verdict, WaitError};
 
 /// Whether a verdict passes the step, under the policies.
 fn passes(verdict: &Verdict, settings: &Settings) -> bool {
     match verdict {
         Verdict::Healthy | Verdict::Suspended(_) => true,
-        Verdict::Superseded(_) => match &settings.backend {
-            Backend::ArgoCd { policies, .. } => policies.superseded == "succeed",
-            Backend::CommitStatus { .. } => true,
-        },
+        Verdict::Superseded(_) => !settings.superseded_fails,
         _ => false,
     }
 }

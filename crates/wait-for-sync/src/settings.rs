@@ -9,7 +9,7 @@ use hoist_runner::{InputError, Runner};
 use url::Url;
 
 use crate::WaitError;
-use crate::watch::Policies;
+use crate::watch::{OnSuspended, Policies};
 
 /// Which controller to ask.
 #[derive(Debug, Clone)]
@@ -64,6 +64,9 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// The GitHub API, repository and token, when given.
     pub github: Option<(Url, RepoName, String)>,
+    /// Whether a newer deployed commit that contains ours fails the step
+    /// (`superseded: fail`), for either backend.
+    pub superseded_fails: bool,
     /// Extra CAs.
     pub ca_bundle: Option<PathBuf>,
 }
@@ -156,6 +159,7 @@ impl Settings {
             timeout,
             poll_interval,
             github,
+            superseded_fails: inputs.choice("superseded", &["succeed", "fail"])? == Some("fail"),
             ca_bundle: inputs.get("ca-bundle").map(PathBuf::from),
         })
     }
@@ -237,14 +241,11 @@ impl Settings {
             other => Some(other.unwrap_or("normal").to_owned()),
         };
         let policies = Policies {
-            suspended: inputs
-                .choice("suspended", &["wait", "succeed", "fail"])?
-                .unwrap_or("wait")
-                .to_owned(),
-            superseded: inputs
-                .choice("superseded", &["succeed", "fail"])?
-                .unwrap_or("succeed")
-                .to_owned(),
+            suspended: match inputs.choice("suspended", &["wait", "succeed", "fail"])? {
+                Some("succeed") => OnSuspended::Succeed,
+                Some("fail") => OnSuspended::Fail,
+                _ => OnSuspended::Wait,
+            },
             sync: inputs.bool("sync")?,
             refresh,
         };

@@ -21,13 +21,22 @@ struct Feed {
     reconnects_left: u32,
 }
 
+/// The `suspended` input: what a Suspended app (a paused canary) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSuspended {
+    /// Keep waiting until it is promoted (or the deadline).
+    Wait,
+    /// Accept it: the step passes with status `suspended`.
+    Succeed,
+    /// Fail the step.
+    Fail,
+}
+
 /// What to do with the states that are policy, not fact.
 #[derive(Debug, Clone)]
 pub struct Policies {
-    /// `suspended`: `wait`, `succeed` or `fail`.
-    pub suspended: String,
-    /// `superseded`: `succeed` or `fail`.
-    pub superseded: String,
+    /// What a Suspended app means.
+    pub suspended: OnSuspended,
     /// Whether to request a sync for a manual-sync app.
     pub sync: bool,
     /// The refresh to ask for at the start (`normal`, `hard`), if any.
@@ -172,10 +181,10 @@ impl Waiter<'_> {
             State::Healthy => Some(Verdict::Healthy),
             State::SyncFailed(message) => Some(Verdict::Failed(message.clone())),
             State::Unhealthy(message) => Some(Verdict::Degraded(message.clone())),
-            State::Suspended(_) => match self.policies.suspended.as_str() {
-                "succeed" => Some(Verdict::Suspended(line.to_owned())),
-                "fail" => Some(Verdict::Failed(format!("the application is {line}"))),
-                _ => None,
+            State::Suspended(_) => match self.policies.suspended {
+                OnSuspended::Succeed => Some(Verdict::Suspended(line.to_owned())),
+                OnSuspended::Fail => Some(Verdict::Failed(format!("the application is {line}"))),
+                OnSuspended::Wait => None,
             },
             _ => None,
         }
