@@ -1,7 +1,10 @@
-//! A registry client for pushing: Basic and Bearer-token auth, blob HEAD,
-//! cross-repository mounts, streaming monolithic uploads that hash as they
-//! go, and manifest HEAD/PUT. Each operation is retried whole, from its start,
-//! when its error can pass.
+//! A registry client: Basic and Bearer-token auth (push, or pull only),
+//! blob HEAD, cross-repository mounts, streaming monolithic uploads that hash
+//! as they go, small in-memory blob uploads, and manifest HEAD/PUT. The read
+//! side ([`Registry::get_manifest`], [`Registry::get_blob`],
+//! [`Registry::referrers`]) bounds what it reads and checks it against its
+//! digest: a verifier must not trust the registry. Each operation is retried
+//! whole, from its start, when its error can pass.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +22,10 @@ use url::Url;
 use crate::digest::{Digest, Hasher};
 use crate::image::{Descriptor, ImageSource, SourceError};
 use crate::media;
+
+mod read;
+
+pub use read::{MANIFEST_LIMIT, StoredManifest};
 
 /// A user name and password for a registry.
 #[derive(Clone)]
@@ -78,6 +85,45 @@ pub enum RegistryError {
     /// A challenge or token answer could not be understood.
     #[error("the registry's auth challenge could not be followed: {0}")]
     Challenge(String),
+    /// The registry served bytes that do not hash to the digest they were
+    /// asked for by (a broken or hostile registry).
+    #[error(
+        "the registry served {what} with the wrong content: asked for {expected}, its bytes hash to {actual}"
+    )]
+    DigestMismatch {
+        /// What was read (`manifest sha256:…`, `blob sha256:…`).
+        what: String,
+        /// The digest asked for.
+        expected: Digest,
+        /// What the bytes hash to.
+        actual: Digest,
+    },
+    /// The registry's answer is larger than hoist reads for it.
+    #[error("the registry's answer for {what} is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// What was read.
+        what: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The registry's answer is not what the protocol says it is (a
+    /// referrers answer that is not an image index, a `Link` to another
+    /// host).
+    #[error("the registry's {what} is not valid: {reason}")]
+    Malformed {
+        /// What was read.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A manifest reference that is neither a tag nor a sha256 digest.
+    #[error("`{reference}` is not a tag or a sha256 digest: {reason}")]
+    BadReference {
+        /// The reference.
+        reference: String,
+        /// Why not.
+        reason: String,
+    },
 }
 
 impl RegistryError {
@@ -87,7 +133,17 @@ impl RegistryError {
             Self::Api { status, .. } if hoist_http::retry::status_is_retryable(*status) => {
                 Verdict::Retry { after: None }
             }
-            _ => Verdict::Fail,
+            // A registry that serves the wrong bytes, too many bytes or a
+            // malformed answer will do so again: none of these can pass.
+            Self::Api { .. }
+            | Self::Unauthorized { .. }
+            | Self::TagRejected { .. }
+            | Self::Source(_)
+            | Self::Challenge(_)
+            | Self::DigestMismatch { .. }
+            | Self::TooLarge { .. }
+            | Self::Malformed { .. }
+            | Self::BadReference { .. } => Verdict::Fail,
         }
     }
 }
@@ -110,6 +166,8 @@ pub struct Registry {
     host: String,
     repository: String,
     credentials: Option<Credentials>,
+    /// Whether a Bearer token is asked for `push` as well as `pull`.
+    push: bool,
     authorization: Mutex<Option<String>>,
     policy: RetryPolicy,
     clock: Arc<dyn Clock>,
@@ -145,10 +203,20 @@ impl Registry {
             base,
             repository: repository.to_owned(),
             credentials,
+            push: true,
             authorization: Mutex::new(None),
             policy,
             clock,
         }
+    }
+
+    /// The same client for reading only: a Bearer token is asked for
+    /// `repository:<name>:pull` instead of `pull,push`, so pull-only
+    /// credentials log in. (Basic auth sends the credentials as they are.)
+    #[must_use]
+    pub fn read_only(mut self) -> Self {
+        self.push = false;
+        self
     }
 
     fn url(&self, path: &str) -> Url {
@@ -196,8 +264,9 @@ impl Registry {
     }
 
     /// Learns how the registry wants to be spoken to (`GET /v2/`), and gets
-    /// a token for pushing to the repository (and pulling from `mount_from`)
-    /// when it asks for Bearer auth.
+    /// a token for pushing to the repository (only pulling, if
+    /// [`read_only`](Self::read_only)) and pulling from `mount_from` when it
+    /// asks for Bearer auth.
     pub async fn login(&self, mount_from: &[String]) -> Result<(), RegistryError> {
         let ping = self.base.join("v2/").unwrap_or_else(|_| self.base.clone());
         let response = self
@@ -267,9 +336,10 @@ impl Registry {
             if let Some(service) = get("service") {
                 query.append_pair("service", &service);
             }
+            let actions = if self.push { "pull,push" } else { "pull" };
             query.append_pair(
                 "scope",
-                &format!("repository:{}:pull,push", self.repository),
+                &format!("repository:{}:{actions}", self.repository),
             );
             for from in mount_from {
                 query.append_pair("scope", &format!("repository:{from}:pull"));
@@ -353,26 +423,42 @@ impl Registry {
             }
             let upload_url = match upload_url {
                 Some(url) => url,
-                None => {
-                    let url = self.url("blobs/uploads/");
-                    let response = self
-                        .send(|c| c.post(url.clone()).header(CONTENT_LENGTH, 0))
-                        .await?;
-                    if response.status().as_u16() != 202 {
-                        return Err(api_error(
-                            "starting a blob upload",
-                            response.status().as_u16(),
-                            response,
-                        )
-                        .await);
-                    }
-                    self.location(&response)?
-                }
+                None => self.start_upload().await?,
             };
             self.put_blob(upload_url, blob, source).await?;
             Ok(BlobOutcome::Uploaded)
         })
         .await
+    }
+
+    /// Makes sure the repository has a small blob held in memory (a
+    /// signature payload, a config, a bundle): a HEAD, and when it is
+    /// missing, a POST and one monolithic PUT. Returns its digest.
+    pub async fn push_blob(&self, bytes: &[u8]) -> Result<Digest, RegistryError> {
+        let digest = Digest::of(bytes);
+        if self.blob_exists(&digest).await? {
+            return Ok(digest);
+        }
+        self.operation(|| async {
+            let url = self.start_upload().await?;
+            let body = reqwest::Body::from(bytes.to_vec());
+            self.complete_upload(url, &digest, bytes.len() as u64, body, None)
+                .await
+        })
+        .await?;
+        Ok(digest)
+    }
+
+    /// `POST /blobs/uploads/`: where the upload goes.
+    async fn start_upload(&self) -> Result<Url, RegistryError> {
+        let url = self.url("blobs/uploads/");
+        let response = self
+            .send(|c| c.post(url.clone()).header(CONTENT_LENGTH, 0))
+            .await?;
+        match response.status().as_u16() {
+            202 => self.location(&response),
+            status => Err(api_error("starting a blob upload", status, response).await),
+        }
     }
 
     fn location(&self, response: &Response) -> Result<Url, RegistryError> {
@@ -386,20 +472,15 @@ impl Registry {
         })
     }
 
-    /// The monolithic PUT: the whole blob in one streaming request.
+    /// The monolithic PUT of a blob from `source`, streamed and hashed.
     async fn put_blob(
         &self,
-        mut url: Url,
+        url: Url,
         blob: &Descriptor,
         source: &ImageSource,
     ) -> Result<(), RegistryError> {
-        url.query_pairs_mut()
-            .append_pair("digest", blob.digest.as_str());
         let (path, offset, size) = source.blob_location(&blob.digest)?;
         let mismatch = Arc::new(Mutex::new(None));
-        let same_host = url.host_str() == self.base.host_str()
-            && url.port_or_known_default() == self.base.port_or_known_default();
-        let authorization = self.authorization().filter(|_| same_host);
         let body = verified_body(
             &path,
             offset,
@@ -407,6 +488,25 @@ impl Registry {
             blob.digest.clone(),
             Arc::clone(&mismatch),
         )?;
+        self.complete_upload(url, &blob.digest, size, body, Some(&mismatch))
+            .await
+    }
+
+    /// The monolithic PUT that completes the upload at `url`: `body` is the
+    /// whole blob, `size` bytes. A body that checks its bytes as they stream
+    /// says in `mismatch` what they hashed to instead.
+    async fn complete_upload(
+        &self,
+        mut url: Url,
+        digest: &Digest,
+        size: u64,
+        body: reqwest::Body,
+        mismatch: Option<&Mutex<Option<String>>>,
+    ) -> Result<(), RegistryError> {
+        url.query_pairs_mut().append_pair("digest", digest.as_str());
+        let same_host = url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default();
+        let authorization = self.authorization().filter(|_| same_host);
         let body = Mutex::new(Some(body));
         let response = self
             .http
@@ -425,9 +525,9 @@ impl Registry {
                 }
             })
             .await;
-        if let Some(actual) = mismatch.lock().ok().and_then(|m| m.clone()) {
+        if let Some(actual) = mismatch.and_then(|m| m.lock().ok().and_then(|m| m.clone())) {
             return Err(SourceError::DigestMismatch {
-                expected: blob.digest.to_string(),
+                expected: digest.to_string(),
                 actual,
             }
             .into());
@@ -435,9 +535,7 @@ impl Registry {
         let response = response?;
         match response.status().as_u16() {
             201 | 204 => Ok(()),
-            status => {
-                Err(api_error(&format!("uploading blob {}", blob.digest), status, response).await)
-            }
+            status => Err(api_error(&format!("uploading blob {digest}"), status, response).await),
         }
     }
 
@@ -462,10 +560,9 @@ impl Registry {
                             let response = self
                                 .send(|c| c.get(url.clone()).header(ACCEPT, media::ALL_MANIFESTS))
                                 .await?;
-                            let bytes = response
-                                .bytes()
-                                .await
-                                .map_err(|e| HttpError::Client(e.without_url()))?;
+                            let what = format!("manifest {reference}");
+                            let bytes =
+                                read::read_within(response, MANIFEST_LIMIT, &what, &url).await?;
                             Ok(Some(Digest::of(&bytes)))
                         }
                     }
@@ -553,9 +650,18 @@ fn parse_params(text: &str) -> Vec<(String, String)> {
     params
 }
 
-/// The registry's error body, read into an [`RegistryError::Api`].
+/// The largest error body read.
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// The registry's error body (its first 64 KiB), read into an
+/// [`RegistryError::Api`].
 async fn api_error(operation: &str, status: u16, response: Response) -> RegistryError {
-    let body: Value = response.json().await.unwrap_or_default();
+    let body = body_within(response, ERROR_BODY_LIMIT)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     let first = &body["errors"][0];
     RegistryError::Api {
         operation: operation.to_owned(),
@@ -563,6 +669,30 @@ async fn api_error(operation: &str, status: u16, response: Response) -> Registry
         code: first["code"].as_str().map(String::from),
         message: first["message"].as_str().unwrap_or_default().to_owned(),
     }
+}
+
+/// The body if it is at most `limit` bytes, `None` if it is longer: a
+/// `Content-Length` over the limit is refused before anything is read, and a
+/// body without one is read no further than the limit.
+async fn body_within(
+    mut response: Response,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Ok(None);
+    }
+    let capacity = response.content_length().unwrap_or(0).min(1 << 20);
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
 }
 
 /// The blob's bytes as a request body, hashed as they stream; if they do not
