@@ -110,21 +110,33 @@ impl Diagnostic for PushActionError {
 /// Everything the inputs say, checked.
 struct Settings {
     source: PathBuf,
-    registry: Option<String>,
-    region: Option<String>,
+    login: RegistryLogin,
     create_repository: bool,
     lifecycle_policy: Option<PathBuf>,
     docker_login: bool,
     repository: String,
     tag_lines: Vec<String>,
     platforms: Vec<String>,
-    username: Option<String>,
-    password: Option<String>,
     insecure: bool,
     options: PushOptions,
     attempts: u32,
     timeout: Duration,
-    ca_bundle: Option<PathBuf>,
+}
+
+/// Where a registry's credentials come from: given, the Docker config, or
+/// ECR through the AWS credentials in the environment. Shared with `sign`.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryLogin {
+    /// The registry host; `None` for the AWS account's ECR registry.
+    pub registry: Option<String>,
+    /// The AWS region for ECR.
+    pub region: Option<String>,
+    /// `registry-username`.
+    pub username: Option<String>,
+    /// `registry-password`.
+    pub password: Option<String>,
+    /// Extra CA certificates for the registry and AWS.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Settings {
@@ -214,16 +226,19 @@ impl Settings {
         }
         Ok(Self {
             source,
-            registry,
-            region,
+            login: RegistryLogin {
+                registry,
+                region,
+                username,
+                password,
+                ca_bundle: inputs.get("ca-bundle").map(PathBuf::from),
+            },
             create_repository: inputs.bool("create-repository")?,
             lifecycle_policy: inputs.get("lifecycle-policy").map(workspace_path),
             docker_login: inputs.bool("docker-login")?,
             repository,
             tag_lines: inputs.lines("tags"),
             platforms,
-            username,
-            password,
             insecure: inputs.bool("insecure-registry")?,
             options: PushOptions {
                 concurrency: inputs.number("concurrency", 1, 16)?.unwrap_or(4) as usize,
@@ -232,7 +247,6 @@ impl Settings {
             },
             attempts: inputs.number("retry-max-attempts", 1, 20)?.unwrap_or(5) as u32,
             timeout,
-            ca_bundle: inputs.get("ca-bundle").map(PathBuf::from),
         })
     }
 }
@@ -250,7 +264,7 @@ enum Login {
 /// none, and AWS credentials are in the environment (how tests and VPC
 /// endpoints point the data path elsewhere).
 fn choose_login(
-    settings: &Settings,
+    settings: &RegistryLogin,
     env: &hoist_http::Environment,
 ) -> Result<Login, PushActionError> {
     if let (Some(username), Some(password)) = (&settings.username, &settings.password) {
@@ -287,7 +301,7 @@ fn choose_login(
 /// environment names (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL`) checked
 /// against the scheme policy.
 async fn ecr_client(
-    settings: &Settings,
+    settings: &RegistryLogin,
     env: &hoist_http::Environment,
 ) -> Result<aws_sdk_ecr::Client, PushActionError> {
     let mut plain_http = false;
@@ -312,13 +326,13 @@ async fn ecr_client(
 }
 
 /// The registry host, its credentials, and the ECR client when ECR is used.
-type LoggedIn = (String, Option<Credentials>, Option<aws_sdk_ecr::Client>);
+pub type LoggedIn = (String, Option<Credentials>, Option<aws_sdk_ecr::Client>);
 
 /// Finds the registry's credentials; for ECR, logs in through AWS. Nothing
 /// is printed here: the caller masks the password first.
-fn log_in(
+pub fn log_in(
     runtime: &tokio::runtime::Runtime,
-    settings: &Settings,
+    settings: &RegistryLogin,
     env: &hoist_http::Environment,
 ) -> Result<LoggedIn, PushActionError> {
     match choose_login(settings, env)? {
@@ -369,7 +383,7 @@ pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
         .build()
         .map_err(PushActionError::Runtime)?;
 
-    let (host, credentials, ecr_client) = log_in(&runtime, &settings, &env)?;
+    let (host, credentials, ecr_client) = log_in(&runtime, &settings.login, &env)?;
     if let Some(credentials) = &credentials {
         runner.mask(&credentials.password);
         runner.console().mask_with_base64(&format!(
@@ -383,7 +397,7 @@ pub fn run(runner: &mut Runner) -> Result<(), PushActionError> {
     let base = hoist_http::registry_base(&host, settings.insecure)?;
 
     let mut http_options = HttpOptions::new(SPEC.name, VERSION);
-    http_options.ca_bundle = settings.ca_bundle.clone();
+    http_options.ca_bundle = settings.login.ca_bundle.clone();
     let http = HttpClient::new(&http_options, &env)?;
     let policy = RetryPolicy {
         max_attempts: settings.attempts,
