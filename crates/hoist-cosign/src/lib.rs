@@ -4,6 +4,18 @@
 //! v0.3 pushed as an OCI 1.1 referrer), Rekor's transparency log, and
 //! verification of all of it with a public key.
 
+pub mod bundle;
 pub mod encrypted;
 pub mod key;
+pub mod legacy;
+pub mod payload;
 pub mod pem;
+pub mod rekor;
+pub mod sign;
+pub mod store;
+pub mod verify;
+
+pub use bundle::Subject;
+pub use key::{PublicKey, SigningKey};
+pub use sign::{SignRequest, Signed, sign};
+pub use verify::{Formats, Policy, Report, verify_image};

@@ -1,0 +1,105 @@
+//! sign's inputs and outputs.
+
+use hoist_runner::{ActionSpec, InputKind, InputSpec, OutputSpec};
+
+/// The action's declaration; `actions/sign/action.yml` mirrors it.
+pub static SPEC: ActionSpec = ActionSpec {
+    name: "sign",
+    about: "Signs an image with a key the way cosign does (legacy .sig tag and/or Sigstore bundle referrer, logged in Rekor), or verifies such signatures.",
+    inputs: &[
+        InputSpec::new(
+            "image",
+            "The image: registry/repository@sha256:... (ecr-push's `image` output); a tag is resolved to its digest",
+        )
+        .required(),
+        InputSpec::new("mode", "`sign`, or `verify` the image's signatures with a public key").default("sign"),
+        InputSpec::new(
+            "key",
+            "The key: a file path, env://VARIABLE, or the PEM itself. Sign: a cosign private key (encrypted or PKCS#8); verify: the public key",
+        )
+        .kind(InputKind::Secret)
+        .required(),
+        InputSpec::new(
+            "key-password",
+            "The password of an encrypted cosign key [default: COSIGN_PASSWORD]",
+        )
+        .kind(InputKind::Secret),
+        InputSpec::new(
+            "require-digest",
+            "Refuse an image given by tag instead of digest",
+        )
+        .kind(InputKind::Bool),
+        InputSpec::new(
+            "format",
+            "`legacy` (the sha256-<hex>.sig tag cosign v2, podman and older Kyverno read), `bundle` (Sigstore bundle v0.3 referrer, cosign v3's default) or `both`. Verify: the formats looked at",
+        )
+        .default("both"),
+        InputSpec::new(
+            "annotations",
+            "key=value lines signed into the payload [sign default: git-sha and pipeline-url of this run]; verify: lines the signature must carry",
+        ),
+        InputSpec::new(
+            "tlog-upload",
+            "Log each signature in the Rekor transparency log (false for air-gapped use)",
+        )
+        .kind(InputKind::Bool)
+        .default("true"),
+        InputSpec::new("rekor-url", "The Rekor instance").default("https://rekor.sigstore.dev"),
+        InputSpec::new(
+            "rekor-public-key",
+            "Rekor's public key (path, env:// or PEM): log entries are then checked offline, and verify requires one",
+        ),
+        InputSpec::new(
+            "rekor-timeout",
+            "How long to keep retrying Rekor through an outage: 10m, 1h",
+        )
+        .default("10m"),
+        InputSpec::new(
+            "aws-region",
+            "AWS region of an ECR registry [default: AWS_REGION, or the region in the registry host]",
+        ),
+        InputSpec::new(
+            "registry-username",
+            "User name for the registry (otherwise ECR through the AWS credentials, or the Docker config's auths)",
+        ),
+        InputSpec::new("registry-password", "Password or token for the registry")
+            .kind(InputKind::Secret),
+        InputSpec::new(
+            "insecure-registry",
+            "Use plain HTTP; allowed for loopback registries only",
+        )
+        .kind(InputKind::Bool),
+        InputSpec::new(
+            "ca-bundle",
+            "A PEM file of extra CA certificates to trust for the registry, Rekor and AWS",
+        ),
+    ],
+    outputs: &[
+        OutputSpec {
+            name: "digest",
+            description: "The digest signed or verified",
+        },
+        OutputSpec {
+            name: "signature-ref",
+            description: "The legacy signature: registry/repository:sha256-<hex>.sig",
+        },
+        OutputSpec {
+            name: "bundle-ref",
+            description: "The bundle referrer: registry/repository@sha256:...",
+        },
+        OutputSpec {
+            name: "rekor-log-index",
+            description: "The log index of the (first) Rekor entry made",
+        },
+        OutputSpec {
+            name: "verified",
+            description: "verify: true when a signature verified",
+        },
+        OutputSpec {
+            name: "verified-formats",
+            description: "verify: the formats with a verified signature (legacy, bundle)",
+        },
+    ],
+    switches: &[],
+    dry_run: false,
+};
