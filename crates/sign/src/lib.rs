@@ -141,10 +141,11 @@ fn key_text(
 
 /// Runs sign.
 pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
-    let settings = Settings::read(runner)?;
-    if let Some(password) = &settings.password {
-        runner.mask(password);
+    // The password may come from the environment rather than a secret input.
+    if let Some(password) = runner.env("COSIGN_PASSWORD").map(String::from) {
+        runner.mask(&password);
     }
+    let settings = Settings::read(runner)?;
     let key = key_text(runner, &settings, "key", &settings.key.clone())?;
     let rekor_key = match settings.rekor_key.clone() {
         Some(value) => {
