@@ -118,6 +118,27 @@ pub enum PromoteError {
         #[source]
         source: hoist_oci::registry::RegistryError,
     },
+    /// require-signature: no signature of the image verifies.
+    #[error(
+        "`{image}` ({app}) has no signature that verifies with `signature-key`{reasons}; nothing was opened"
+    )]
+    Unsigned {
+        /// The app.
+        app: String,
+        /// The image, by digest.
+        image: String,
+        /// What was found and why each was rejected.
+        reasons: String,
+    },
+    /// require-signature: the signatures could not be read.
+    #[error("could not read the signatures of `{image}`")]
+    Signatures {
+        /// The image.
+        image: String,
+        /// What went wrong.
+        #[source]
+        source: hoist_cosign::store::StoreError,
+    },
     /// require-image: the Docker config cannot be used.
     #[error(transparent)]
     DockerConfig(#[from] hoist_oci::docker_config::DockerConfigError),
@@ -162,6 +183,8 @@ impl Diagnostic for PromoteError {
             Self::Manifest { .. } => "nothing was promoted".into(),
             Self::NoApps { .. } => "check `from-env`, `to-env` and `layout`".into(),
             Self::ImageMissing { .. } => "push the image first (ecr-push), or promote the tag that was pushed".into(),
+            Self::Unsigned { .. } => "sign the image with the private key that matches `signature-key` (hoist sign) before promoting it".into(),
+            Self::Signatures { .. } => "check the registry credentials may read the repository's signature tags and referrers".into(),
             Self::NoRepository { .. } => "write the repository in the file (Kustomize `newName`, Helm `image.repository`), or drop `require-image`".into(),
             Self::Registry { .. } => "check `registry-username`/`registry-password` (or the Docker config), and that the registry is reachable".into(),
             Self::DockerConfig(_) => "pass `registry-username` and `registry-password` instead, or fix the Docker config".into(),
@@ -322,7 +345,7 @@ type ImageChecker = (
 );
 
 /// require-image: a HEAD on the promoted image's manifest, by digest when
-/// known, else by tag.
+/// known, else by tag; require-signature: then its signatures, verified.
 async fn image_exists(
     (check, http, policy, clock, env): &ImageChecker,
     promotion: &AppPromotion,
@@ -369,22 +392,52 @@ async fn image_exists(
         *policy,
         clock.clone(),
     );
-    let found = async {
-        registry.login(&[]).await?;
-        registry.manifest_digest(&reference).await
-    }
-    .await
-    .map_err(|source| PromoteError::Registry {
+    let registry = registry.read_only();
+    let registry_error = |source| PromoteError::Registry {
         image: image.clone(),
         source,
-    })?;
-    match found {
-        Some(_) => Ok(()),
-        None => Err(PromoteError::ImageMissing {
+    };
+    registry.login(&[]).await.map_err(registry_error)?;
+    let digest = registry
+        .manifest_digest(&reference)
+        .await
+        .map_err(registry_error)?
+        .ok_or_else(|| PromoteError::ImageMissing {
             app: promotion.app.clone(),
-            image,
-        }),
+            image: image.clone(),
+        })?;
+    let Some(policy) = &check.signature else {
+        return Ok(());
+    };
+    let pinned = format!("{repository}@{digest}");
+    let report = hoist_cosign::verify_image(&registry, &digest, policy)
+        .await
+        .map_err(|source| PromoteError::Signatures {
+            image: pinned.clone(),
+            source,
+        })?;
+    if report.is_verified() {
+        return Ok(());
     }
+    let reasons: Vec<String> = report
+        .findings
+        .iter()
+        .filter_map(|f| {
+            f.outcome
+                .as_ref()
+                .err()
+                .map(|why| format!("{}: {why}", f.location))
+        })
+        .collect();
+    Err(PromoteError::Unsigned {
+        app: promotion.app.clone(),
+        image: pinned,
+        reasons: if reasons.is_empty() {
+            " (it has no signatures)".to_owned()
+        } else {
+            format!(" ({})", reasons.join("; "))
+        },
+    })
 }
 
 /// Reads both environments' files for `app` and plans the splice.

@@ -1,5 +1,7 @@
 //! Everything the inputs say, checked before anything is called.
 
+use hoist_cosign::PublicKey;
+use hoist_cosign::key;
 use hoist_github::RepoName;
 use hoist_runner::{InputError, Runner};
 use url::Url;
@@ -23,6 +25,8 @@ pub struct ImageCheck {
     pub credentials: Option<(String, String)>,
     /// Plain HTTP (loopback registries only).
     pub insecure: bool,
+    /// require-signature: what each image's signature must satisfy.
+    pub signature: Option<hoist_cosign::Policy>,
 }
 
 /// The checked inputs.
@@ -64,10 +68,40 @@ pub struct Settings {
     pub auto_merge: Option<String>,
     /// Close a stale promotion PR.
     pub close_stale: bool,
-    /// Check each image exists first, with these registry settings.
+    /// Check each image exists (and, with require-signature, is signed)
+    /// first, with these registry settings.
     pub require_image: Option<ImageCheck>,
     /// The commit message template.
     pub commit_message: String,
+}
+
+/// A public key input (path, `env://`, PEM), read and parsed.
+fn public_key(runner: &Runner, input: &str) -> Result<Option<PublicKey>, InputError> {
+    let Some(value) = runner.inputs().get(input) else {
+        return Ok(None);
+    };
+    let workspace = runner.env("GITHUB_WORKSPACE").map(std::path::Path::new);
+    key::read_key_text(value, runner.environment(), workspace)
+        .and_then(|text| PublicKey::from_pem(&text))
+        .map(Some)
+        .map_err(|error| InputError::invalid(input, error.to_string(), error.hint()))
+}
+
+/// require-signature's policy: the key, Rekor's key, either format.
+fn signature_policy(runner: &Runner) -> Result<hoist_cosign::Policy, InputError> {
+    let key = public_key(runner, "signature-key")?.ok_or_else(|| {
+        InputError::invalid(
+            "signature-key",
+            "require-signature needs the public key the images are signed with",
+            "set `signature-key` to cosign.pub (a path, env://VARIABLE or the PEM)",
+        )
+    })?;
+    Ok(hoist_cosign::Policy {
+        key,
+        rekor_key: public_key(runner, "signature-rekor-public-key")?,
+        annotations: Default::default(),
+        formats: hoist_cosign::Formats::Both,
+    })
 }
 
 /// Checks a name that goes into paths and branch names.
@@ -213,7 +247,12 @@ impl Settings {
             None
         };
         let layout = inputs.get("layout").map(String::from);
-        let require_image = if inputs.bool("require-image")? {
+        let signature = if inputs.bool("require-signature")? {
+            Some(signature_policy(runner)?)
+        } else {
+            None
+        };
+        let require_image = if inputs.bool("require-image")? || signature.is_some() {
             let credentials = match (
                 inputs.get("registry-username"),
                 inputs.get("registry-password"),
@@ -232,6 +271,7 @@ impl Settings {
             Some(ImageCheck {
                 credentials,
                 insecure: inputs.bool("insecure-registry")?,
+                signature,
             })
         } else {
             None

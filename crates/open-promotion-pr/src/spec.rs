@@ -41,6 +41,16 @@ pub static SPEC: ActionSpec = ActionSpec {
             "Before opening anything, check that each promoted image exists in its registry (a HEAD on its manifest)",
         )
         .kind(InputKind::Bool),
+        InputSpec::new(
+            "require-signature",
+            "Before opening anything, check that each promoted image has a cosign signature (either format) that verifies with `signature-key`",
+        )
+        .kind(InputKind::Bool),
+        InputSpec::new("signature-key", "The public key for require-signature: a path, env://VARIABLE, or the PEM itself"),
+        InputSpec::new(
+            "signature-rekor-public-key",
+            "Rekor's public key for require-signature: a signature then counts only with a log entry that verifies offline",
+        ),
         InputSpec::new("registry-username", "User name for require-image's registry (otherwise the Docker config's auths)"),
         InputSpec::new("registry-password", "Password or token for require-image's registry").kind(InputKind::Secret),
         InputSpec::new("insecure-registry", "Use plain HTTP for require-image; loopback registries only").kind(InputKind::Bool),

@@ -115,3 +115,117 @@ fn a_missing_image_fails_before_any_branch_is_pushed() {
         0
     );
 }
+
+/// Signs `host/payments@digest` with `key` in both formats, in-process
+/// through the same library the sign action uses (no transparency log).
+fn sign(host: &str, digest: &str, key: &hoist_cosign::SigningKey) {
+    use std::sync::Arc;
+
+    use hoist_http::{Backoff, HttpClient, HttpOptions, RetryPolicy, SystemClock};
+    use hoist_oci::registry::{Credentials, Registry as Client};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = HttpClient::new(&HttpOptions::new("test", "0"), &Default::default()).unwrap();
+    let client = Client::new(
+        http,
+        hoist_http::registry_base(host, true).unwrap(),
+        "payments",
+        Some(Credentials {
+            username: USER.into(),
+            password: PASSWORD.into(),
+        }),
+        RetryPolicy {
+            backoff: Backoff {
+                scale: 0.0,
+                ..Backoff::default()
+            },
+            ..RetryPolicy::default()
+        },
+        Arc::new(SystemClock::default()),
+    );
+    runtime.block_on(async {
+        client.login(&[]).await.unwrap();
+        let digest = hoist_oci::Digest::parse(digest).unwrap();
+        let manifest = client.get_manifest(digest.as_str()).await.unwrap().unwrap();
+        let request = hoist_cosign::SignRequest {
+            subject: hoist_cosign::Subject {
+                media_type: manifest.media_type,
+                size: manifest.bytes.len() as u64,
+                digest,
+            },
+            docker_reference: format!("{host}/payments"),
+            annotations: Default::default(),
+            formats: hoist_cosign::Formats::Both,
+            created: "2026-11-22T00:00:00Z".into(),
+        };
+        hoist_cosign::sign(&client, None, key, &request)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn an_unsigned_image_blocks_the_promotion_and_a_signed_one_passes() {
+    let registry = Registry::start(RegistryAuth::Htpasswd {
+        username: USER.into(),
+        password: PASSWORD.into(),
+    });
+    let digest = push(&registry.host(), "v1.1.0");
+    let key = hoist_cosign::SigningKey::generate().unwrap();
+    let (github, mut sandbox) = world(&registry, &digest);
+    sandbox
+        .input("require-image", "false")
+        .input("require-signature", "true")
+        .env("COSIGN_PUB", &key.public_key().to_pem())
+        .input("signature-key", "env://COSIGN_PUB");
+
+    let unsigned = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
+    unsigned.assert_failed_cleanly(&[
+        "has no signature that verifies with `signature-key`",
+        "it has no signatures",
+        &digest,
+        "sign the image",
+    ]);
+    assert_eq!(
+        github.request_count("POST", "/repos/bank-org/gitops-repo/pulls"),
+        0
+    );
+
+    // Signed by another key: still blocked, and the reason says so.
+    sign(
+        &registry.host(),
+        &digest,
+        &hoist_cosign::SigningKey::generate().unwrap(),
+    );
+    let stranger = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
+    stranger.assert_failed_cleanly(&["does not verify with the public key"]);
+
+    sign(&registry.host(), &digest, &key);
+    let signed = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
+    assert_eq!(signed.code, Some(0), "{}", signed.stdout);
+    assert_eq!(signed.outputs()["pull-request-operation"], "created");
+}
+
+#[test]
+fn require_signature_needs_a_usable_key() {
+    let registry = Registry::start(RegistryAuth::Htpasswd {
+        username: USER.into(),
+        password: PASSWORD.into(),
+    });
+    let digest = push(&registry.host(), "v1.1.0");
+    let (_github, mut sandbox) = world(&registry, &digest);
+    sandbox.input("require-signature", "true");
+    sandbox
+        .run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[])
+        .assert_failed_cleanly(&["signature-key", "cosign.pub"]);
+    sandbox.input(
+        "signature-key",
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    );
+    sandbox
+        .run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[])
+        .assert_failed_cleanly(&["signature-key"]);
+}
