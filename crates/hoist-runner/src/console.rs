@@ -100,7 +100,9 @@ impl Console {
     }
 
     /// Registers a secret: `::add-mask::` for each of its non-blank lines
-    /// (a PEM key is masked line by line), and local redaction from now on.
+    /// (a PEM key is masked line by line, except its public `-----BEGIN …-----`
+    /// and `-----END …-----` armor, which would otherwise hide every PEM
+    /// label in the log), and local redaction from now on.
     pub fn mask(&mut self, secret: &str) {
         let mut parts: Vec<&str> = vec![secret];
         if secret.contains('\n') {
@@ -108,7 +110,7 @@ impl Console {
                 secret
                     .lines()
                     .map(str::trim)
-                    .filter(|line| !line.is_empty()),
+                    .filter(|line| !line.is_empty() && !is_pem_armor(line)),
             );
         }
         for part in parts {
@@ -246,6 +248,12 @@ impl Console {
     }
 }
 
+/// Whether `line` is a PEM armor line (`-----BEGIN X-----`, `-----END
+/// X-----`): a label, not key material.
+fn is_pem_armor(line: &str) -> bool {
+    (line.starts_with("-----BEGIN ") || line.starts_with("-----END ")) && line.ends_with("-----")
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -324,20 +332,22 @@ mod tests {
     }
 
     #[test]
-    fn a_pem_is_masked_line_by_line() {
+    fn a_pem_is_masked_line_by_line_but_not_its_armor() {
         let (mut console, out, _) = console(true, false);
         console.mask("-----BEGIN KEY-----\nAAAA\nBBBB\n-----END KEY-----\n");
         let text = out.text();
-        for line in [
-            "::add-mask::AAAA",
-            "::add-mask::BBBB",
-            "::add-mask::-----BEGIN KEY-----",
-        ] {
+        for line in ["::add-mask::AAAA", "::add-mask::BBBB"] {
             assert!(
                 text.lines().any(|l| l == line),
                 "{line} missing from {text}"
             );
         }
+        assert!(!text.contains("::add-mask::-----BEGIN"), "{text}");
+        assert!(!text.contains("::add-mask::-----END"), "{text}");
+        assert_eq!(
+            console.redact("-----BEGIN PUBLIC KEY-----"),
+            "-----BEGIN PUBLIC KEY-----"
+        );
         assert!(
             !text.contains("AAAA\nBBBB"),
             "a multi-line mask must not be written raw"

@@ -126,16 +126,20 @@ fn store_hint(error: &StoreError) -> String {
     }
 }
 
-/// Reads a key input (path, `env://`, PEM) and masks it line by line.
+/// Reads a key input (path, `env://`, PEM); a private key (`secret`) is
+/// masked line by line as soon as it is read.
 fn key_text(
     runner: &mut Runner,
     settings: &Settings,
     input: &'static str,
     value: &str,
+    secret: bool,
 ) -> Result<String, SignActionError> {
     let text = key::read_key_text(value, runner.environment(), settings.workspace.as_deref())
         .map_err(|source| SignActionError::Key { input, source })?;
-    runner.mask(&text);
+    if secret {
+        runner.mask(&text);
+    }
     Ok(text)
 }
 
@@ -146,10 +150,11 @@ pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
         runner.mask(&password);
     }
     let settings = Settings::read(runner)?;
-    let key = key_text(runner, &settings, "key", &settings.key.clone())?;
+    let private = settings.mode == Mode::Sign;
+    let key = key_text(runner, &settings, "key", &settings.key.clone(), private)?;
     let rekor_key = match settings.rekor_key.clone() {
         Some(value) => {
-            let text = key_text(runner, &settings, "rekor-public-key", &value)?;
+            let text = key_text(runner, &settings, "rekor-public-key", &value, false)?;
             Some(
                 PublicKey::from_pem(&text).map_err(|source| SignActionError::Key {
                     input: "rekor-public-key",
