@@ -4,6 +4,7 @@
 //! v0.3 pushed as an OCI 1.1 referrer), Rekor's transparency log, and
 //! verification of all of it with a public key.
 
+pub mod attest;
 pub mod bundle;
 pub mod encrypted;
 pub mod key;
