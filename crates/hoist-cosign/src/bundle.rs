@@ -7,8 +7,7 @@ use hoist_oci::registry::Registry;
 use hoist_oci::{Digest, media};
 use serde_json::{Value, json};
 
-use crate::key::PublicKey;
-use crate::payload::{Envelope, SIGN_PREDICATE_TYPE};
+use crate::payload::Envelope;
 use crate::store::{StoreError, Written, publish_checked, read_json};
 
 /// The bundle's media type, also the referrer manifest's `artifactType`.
@@ -42,15 +41,17 @@ pub struct Subject {
     pub size: u64,
 }
 
-/// A key-based bundle v0.3: the envelope, the key's hint, and the log
-/// entry when there is one (a `tlogEntries` element).
-pub fn bundle_json(envelope: &Envelope, key: &PublicKey, tlog_entry: Option<Value>) -> Vec<u8> {
+/// A bundle v0.3: the envelope, the signer's verification material (a
+/// key hint or a certificate: [`Signer::verification_material`]) and the
+/// log entry when there is one (a `tlogEntries` element).
+///
+/// [`Signer::verification_material`]: crate::signer::Signer::verification_material
+pub fn bundle_json(envelope: &Envelope, material: Value, tlog_entry: Option<Value>) -> Vec<u8> {
+    let mut material = material;
+    material["tlogEntries"] = Value::from(tlog_entry.into_iter().collect::<Vec<_>>());
     let bundle = json!({
         "mediaType": BUNDLE_MEDIA_TYPE,
-        "verificationMaterial": {
-            "publicKey": { "hint": key.hint() },
-            "tlogEntries": tlog_entry.into_iter().collect::<Vec<_>>(),
-        },
+        "verificationMaterial": material,
         "dsseEnvelope": envelope,
     });
     serde_json::to_vec(&bundle).unwrap_or_default()
@@ -68,12 +69,14 @@ pub struct Referrer {
 }
 
 /// Pushes `bundle` as a referrer of `subject`: the bundle blob, the empty
-/// config, the manifest by digest; then, when the registry has no
-/// Referrers API, the manifest is listed in the fallback index.
+/// config, the manifest by digest (annotated with the statement's
+/// `predicate_type`); then, when the registry has no Referrers API, the
+/// manifest is listed in the fallback index.
 pub async fn write(
     registry: &Registry,
     subject: &Subject,
     bundle: &[u8],
+    predicate_type: &str,
     created: &str,
 ) -> Result<Referrer, StoreError> {
     let config = b"{}".to_vec();
@@ -81,7 +84,7 @@ pub async fn write(
     registry.push_blob(bundle).await?;
     let annotations = json!({
         CONTENT_ANNOTATION: "dsse-envelope",
-        PREDICATE_ANNOTATION: SIGN_PREDICATE_TYPE,
+        PREDICATE_ANNOTATION: predicate_type,
         CREATED_ANNOTATION: created,
     });
     let manifest = json!({
@@ -167,12 +170,14 @@ fn fallback_entries(index: &Value, tag: &str) -> Result<Vec<Value>, StoreError> 
     Ok(index["manifests"].as_array().cloned().unwrap_or_default())
 }
 
-/// Every bundle referring to `digest`: through the Referrers API, or the
-/// fallback index where there is none. Returns each referrer manifest's
-/// digest with the bundle's bytes.
+/// Every bundle referring to `digest` whose referrer is annotated with
+/// `predicate_type` (or not annotated: the statement inside decides):
+/// through the Referrers API, or the fallback index where there is none.
+/// Returns each referrer manifest's digest with the bundle's bytes.
 pub async fn read(
     registry: &Registry,
     digest: &Digest,
+    predicate_type: &str,
 ) -> Result<Vec<(Digest, Vec<u8>)>, StoreError> {
     let index = match registry.referrers(digest).await? {
         Some(index) => index,
@@ -204,8 +209,10 @@ pub async fn read(
         let Some(manifest) = read_json(registry, referrer.as_str()).await? else {
             continue;
         };
+        let annotated = &manifest["annotations"][PREDICATE_ANNOTATION];
         if manifest["subject"]["digest"] != digest.as_str()
             || manifest["artifactType"] != BUNDLE_MEDIA_TYPE
+            || !(annotated.is_null() || annotated == predicate_type)
         {
             continue;
         }

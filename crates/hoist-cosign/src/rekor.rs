@@ -361,12 +361,12 @@ impl InclusionProof {
 }
 
 /// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hex, decoded.
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
@@ -377,8 +377,9 @@ pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// The proposed `hashedrekord` 0.0.1 entry for a signature over content
-/// whose SHA-256 is `content_sha256` (hex).
-pub fn hashedrekord(content_sha256: &str, signature: &[u8], public_key: &PublicKey) -> Value {
+/// whose SHA-256 is `content_sha256` (hex); `verifier_pem` is the public
+/// key's or the certificate's PEM.
+pub fn hashedrekord(content_sha256: &str, signature: &[u8], verifier_pem: &str) -> Value {
     json!({
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
@@ -386,21 +387,22 @@ pub fn hashedrekord(content_sha256: &str, signature: &[u8], public_key: &PublicK
             "data": { "hash": { "algorithm": "sha256", "value": content_sha256 } },
             "signature": {
                 "content": b64(signature),
-                "publicKey": { "content": b64(public_key.to_pem().as_bytes()) },
+                "publicKey": { "content": b64(verifier_pem.as_bytes()) },
             },
         },
     })
 }
 
-/// The proposed `dsse` 0.0.1 entry for an envelope (its JSON text).
-pub fn dsse(envelope_json: &str, public_key: &PublicKey) -> Value {
+/// The proposed `dsse` 0.0.1 entry for an envelope (its JSON text);
+/// `verifier_pem` is the public key's or the certificate's PEM.
+pub fn dsse(envelope_json: &str, verifier_pem: &str) -> Value {
     json!({
         "apiVersion": "0.0.1",
         "kind": "dsse",
         "spec": {
             "proposedContent": {
                 "envelope": envelope_json,
-                "verifiers": [b64(public_key.to_pem().as_bytes())],
+                "verifiers": [b64(verifier_pem.as_bytes())],
             },
         },
     })

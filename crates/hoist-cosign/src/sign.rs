@@ -1,21 +1,26 @@
-//! Signing an image with a key, in one or both formats: payloads signed,
-//! entries logged in Rekor first, then the registry written — the `.sig`
-//! manifest before the bundle referrer, so an immutable-tag refusal leaves
-//! nothing behind. A signature this key already made with the same payload
-//! is not made again.
+//! Signing and attesting an image, with a key or keyless, in one or both
+//! formats: payloads signed, entries logged in Rekor first, then the
+//! registry written — the `.sig` and `.att` manifests before the bundle
+//! referrers, so an immutable-tag refusal leaves nothing behind. A
+//! signature a key already made with the same payload is not made again.
 
 use std::collections::BTreeMap;
 
 use hoist_oci::registry::Registry;
 use serde_json::Value;
 
+use crate::attest;
 use crate::bundle::{self, Referrer, Subject};
-use crate::key::{KeyError, SigningKey};
-use crate::legacy::{self, BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION, SignatureLayer};
-use crate::payload::{self, Envelope, IN_TOTO_PAYLOAD_TYPE, b64};
+use crate::key::KeyError;
+use crate::legacy::{
+    self, Attachment, BUNDLE_ANNOTATION, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION,
+    SignatureLayer,
+};
+use crate::payload::{self, Envelope, IN_TOTO_PAYLOAD_TYPE, SIGN_PREDICATE_TYPE, b64};
 use crate::rekor::{self, LogEntry, RekorClient, RekorError};
+use crate::signer::Signer;
 use crate::store::{StoreError, Written};
-use crate::verify::{self, Formats, Location, Policy};
+use crate::verify::{self, Formats, Location, Policy, Trust};
 
 /// What to sign, and how.
 #[derive(Debug, Clone)]
@@ -30,6 +35,17 @@ pub struct SignRequest {
     pub formats: Formats,
     /// The referrer's `org.opencontainers.image.created` (RFC 3339).
     pub created: String,
+    /// Attestations made besides the signature.
+    pub attestations: Vec<Attestation>,
+}
+
+/// An attestation to make: an in-toto predicate about the image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attestation {
+    /// The predicate type URI.
+    pub predicate_type: String,
+    /// The predicate.
+    pub predicate: Value,
 }
 
 /// What one format's signing did.
@@ -52,6 +68,34 @@ pub struct Signed {
     pub legacy: Option<FormatOutcome>,
     /// The bundle, when that format was asked for.
     pub bundle: Option<FormatOutcome>,
+    /// Each attestation, in the order asked for.
+    pub attestations: Vec<AttestationOutcome>,
+}
+
+/// What one attestation's storing did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestationOutcome {
+    /// Its predicate type.
+    pub predicate_type: String,
+    /// The `.att` layer, when the legacy format was asked for.
+    pub legacy: Option<FormatOutcome>,
+    /// The bundle referrer, when that format was asked for.
+    pub bundle: Option<FormatOutcome>,
+}
+
+impl Signed {
+    /// Every log entry made: the signature's, then the attestations'.
+    pub fn log_entries(&self) -> impl Iterator<Item = &LogEntry> {
+        let attested = self
+            .attestations
+            .iter()
+            .flat_map(|a| [&a.legacy, &a.bundle]);
+        [&self.legacy, &self.bundle]
+            .into_iter()
+            .chain(attested)
+            .flatten()
+            .filter_map(|outcome| outcome.log_entry.as_ref())
+    }
 }
 
 /// A signing failure.
@@ -68,36 +112,16 @@ pub enum SignError {
     Store(#[from] StoreError),
 }
 
-/// Signs `request.subject` with `key`, logging each new signature in
-/// `rekor` when given.
+/// Signs `request.subject` with `signer`, and makes the attestations asked
+/// for, logging each new signature in `rekor` when given.
 pub async fn sign(
     registry: &Registry,
     rekor: Option<&RekorClient>,
-    key: &SigningKey,
+    signer: &Signer,
     request: &SignRequest,
 ) -> Result<Signed, SignError> {
     let digest = &request.subject.digest;
-    // What this key has already signed, with exactly these annotations.
-    let policy = Policy {
-        key: key.public_key().clone(),
-        rekor_key: None,
-        annotations: request.annotations.clone(),
-        formats: request.formats,
-    };
-    let existing = verify::verify_image(registry, digest, &policy).await?;
-    let already = |format_is_bundle: bool| {
-        existing
-            .verified()
-            .find_map(|f| match (&f.location, format_is_bundle) {
-                (Location::Legacy { tag, .. }, false) if f.annotations == request.annotations => {
-                    Some(tag.clone())
-                }
-                (Location::Bundle { referrer }, true) if f.annotations == request.annotations => {
-                    Some(referrer.to_string())
-                }
-                _ => None,
-            })
-    };
+    let existing = already_signed(registry, signer, request).await?;
     let unchanged = |reference: String| FormatOutcome {
         reference,
         written: Written::AlreadyThere,
@@ -106,10 +130,11 @@ pub async fn sign(
     };
 
     // Sign and log everything before the registry sees a byte.
-    let mut legacy_layer = None;
     let mut signed = Signed::default();
+    let mut legacy_layers = Vec::new();
+    let mut bundles = Vec::new();
     if request.formats.legacy() {
-        match already(false) {
+        match existing.legacy {
             Some(tag) => signed.legacy = Some(unchanged(tag)),
             None => {
                 let payload = payload::simple_signing(
@@ -117,79 +142,215 @@ pub async fn sign(
                     digest,
                     &request.annotations,
                 );
-                let signature = key.sign(&payload)?;
+                let signature = signer.sign(&payload)?;
                 let entry = match rekor {
                     Some(rekor) => {
-                        let proposed = rekor::hashedrekord(
-                            hoist_oci::Digest::of(&payload).hex(),
-                            &signature,
-                            key.public_key(),
-                        );
+                        let content = hoist_oci::Digest::of(&payload).hex().to_owned();
+                        let proposed =
+                            rekor::hashedrekord(&content, &signature, &signer.verifier_pem());
                         Some(rekor.upload(&proposed).await?)
                     }
                     None => None,
                 };
-                let mut annotations = BTreeMap::new();
-                annotations.insert(SIGNATURE_ANNOTATION.to_owned(), b64(&signature));
-                if let Some(entry) = &entry {
-                    annotations.insert(BUNDLE_ANNOTATION.to_owned(), entry.to_cosign_annotation());
-                }
-                legacy_layer = Some((
-                    SignatureLayer {
-                        payload,
-                        annotations,
-                    },
-                    entry,
-                ));
+                let layer = layer(signer, payload, b64(&signature), None, entry.as_ref());
+                legacy_layers.push((None, Attachment::Signature, layer, entry));
             }
         }
     }
-    let mut bundle_bytes = None;
     if request.formats.bundle() {
-        match already(true) {
+        match existing.bundle {
             Some(referrer) => signed.bundle = Some(unchanged(referrer)),
             None => {
                 let statement = payload::sign_statement(digest, &request.annotations);
-                let signature = key.sign(&payload::pae(IN_TOTO_PAYLOAD_TYPE, &statement))?;
-                let envelope = Envelope::new(IN_TOTO_PAYLOAD_TYPE, &statement, &signature);
-                let entry = match rekor {
-                    Some(rekor) => {
-                        let text = serde_json::to_string(&envelope).unwrap_or_default();
-                        Some(rekor.upload(&rekor::dsse(&text, key.public_key())).await?)
-                    }
-                    None => None,
-                };
-                let tlog: Option<Value> =
-                    entry.as_ref().map(|e| e.to_bundle_entry("dsse", "0.0.1"));
-                bundle_bytes = Some((
-                    bundle::bundle_json(&envelope, key.public_key(), tlog),
-                    entry,
-                ));
+                let (envelope, entry) = sign_statement(rekor, signer, &statement).await?;
+                bundles.push((None, SIGN_PREDICATE_TYPE, envelope, entry));
             }
         }
     }
+    let subject_name = repository_of(&request.docker_reference);
+    for (i, attestation) in request.attestations.iter().enumerate() {
+        let statement = attest::statement(
+            subject_name,
+            digest,
+            &attestation.predicate_type,
+            &attestation.predicate,
+        );
+        signed.attestations.push(AttestationOutcome {
+            predicate_type: attestation.predicate_type.clone(),
+            legacy: None,
+            bundle: None,
+        });
+        if request.formats.legacy() {
+            let (envelope, entry) = sign_statement(rekor, signer, &statement).await?;
+            let text = serde_json::to_vec(&envelope).unwrap_or_default();
+            let predicate_type = Some(attestation.predicate_type.as_str());
+            let layer = layer(signer, text, String::new(), predicate_type, entry.as_ref());
+            legacy_layers.push((Some(i), Attachment::Attestation, layer, entry));
+        }
+        if request.formats.bundle() {
+            let (envelope, entry) = sign_statement(rekor, signer, &statement).await?;
+            bundles.push((
+                Some(i),
+                attestation.predicate_type.as_str(),
+                envelope,
+                entry,
+            ));
+        }
+    }
 
-    if let Some((layer, entry)) = legacy_layer {
-        let written = legacy::write(registry, digest, &layer).await?;
-        signed.legacy = Some(FormatOutcome {
-            reference: legacy::signature_tag(digest),
+    for (attestation, kind, layer, entry) in legacy_layers {
+        let written = legacy::write_attachment(registry, digest, kind, &layer).await?;
+        let outcome = FormatOutcome {
+            reference: kind.tag(digest),
             written,
             log_entry: entry,
             via_fallback: false,
-        });
+        };
+        match attestation {
+            Some(i) => signed.attestations[i].legacy = Some(outcome),
+            None => signed.legacy = Some(outcome),
+        }
     }
-    if let Some((bytes, entry)) = bundle_bytes {
+    for (attestation, predicate_type, envelope, entry) in bundles {
+        let tlog: Option<Value> = entry.as_ref().map(|e| e.to_bundle_entry("dsse", "0.0.1"));
+        let bytes = bundle::bundle_json(&envelope, signer.verification_material(), tlog);
         let Referrer {
             digest: referrer,
             via_fallback,
             written,
-        } = bundle::write(registry, &request.subject, &bytes, &request.created).await?;
-        signed.bundle = Some(FormatOutcome {
+        } = bundle::write(
+            registry,
+            &request.subject,
+            &bytes,
+            predicate_type,
+            &request.created,
+        )
+        .await?;
+        let outcome = FormatOutcome {
             reference: referrer.to_string(),
             written,
             log_entry: entry,
             via_fallback,
-        });
+        };
+        match attestation {
+            Some(i) => signed.attestations[i].bundle = Some(outcome),
+            None => signed.bundle = Some(outcome),
+        }
     }
     Ok(signed)
+}
+
+/// Where a key already signed this image with exactly these annotations.
+/// Keyless signatures are made anew each time: every run has its own
+/// certificate.
+#[derive(Default)]
+struct Existing {
+    legacy: Option<String>,
+    bundle: Option<String>,
+}
+
+async fn already_signed(
+    registry: &Registry,
+    signer: &Signer,
+    request: &SignRequest,
+) -> Result<Existing, StoreError> {
+    let Signer::Key(key) = signer else {
+        return Ok(Existing::default());
+    };
+    let policy = Policy {
+        trust: Trust::Key(key.public_key().clone()),
+        rekor_key: None,
+        annotations: request.annotations.clone(),
+        formats: request.formats,
+    };
+    let report = verify::verify_image(registry, &request.subject.digest, &policy).await?;
+    let mut existing = Existing::default();
+    for finding in report
+        .verified()
+        .filter(|f| f.annotations == request.annotations)
+    {
+        match &finding.location {
+            Location::Legacy { tag, .. } => existing.legacy = Some(tag.clone()),
+            Location::Bundle { referrer } => existing.bundle = Some(referrer.to_string()),
+        }
+    }
+    Ok(existing)
+}
+
+/// A DSSE envelope over `statement`, logged as a `dsse` entry.
+async fn sign_statement(
+    rekor: Option<&RekorClient>,
+    signer: &Signer,
+    statement: &[u8],
+) -> Result<(Envelope, Option<LogEntry>), SignError> {
+    let signature = signer.sign(&payload::pae(IN_TOTO_PAYLOAD_TYPE, statement))?;
+    let envelope = Envelope::new(IN_TOTO_PAYLOAD_TYPE, statement, &signature);
+    let entry = match rekor {
+        Some(rekor) => {
+            let text = serde_json::to_string(&envelope).unwrap_or_default();
+            Some(
+                rekor
+                    .upload(&rekor::dsse(&text, &signer.verifier_pem()))
+                    .await?,
+            )
+        }
+        None => None,
+    };
+    Ok((envelope, entry))
+}
+
+/// A legacy layer: the payload, its signature annotation (empty for an
+/// attestation, whose signature is inside the envelope), the predicate
+/// type of an attestation, the Rekor bundle, and the signer's certificate.
+fn layer(
+    signer: &Signer,
+    payload: Vec<u8>,
+    signature: String,
+    predicate_type: Option<&str>,
+    entry: Option<&LogEntry>,
+) -> SignatureLayer {
+    let mut annotations = signer.layer_annotations();
+    annotations.insert(SIGNATURE_ANNOTATION.to_owned(), signature);
+    if let Some(predicate_type) = predicate_type {
+        annotations.insert(
+            PREDICATE_TYPE_ANNOTATION.to_owned(),
+            predicate_type.to_owned(),
+        );
+    }
+    if let Some(entry) = entry {
+        annotations.insert(BUNDLE_ANNOTATION.to_owned(), entry.to_cosign_annotation());
+    }
+    SignatureLayer {
+        payload,
+        annotations,
+    }
+}
+
+/// `registry/name` of a `registry/name[:tag]` reference: the subject name
+/// cosign gives attestations.
+fn repository_of(reference: &str) -> &str {
+    let name_start = reference.rfind('/').map_or(0, |slash| slash + 1);
+    match reference[name_start..].find(':') {
+        Some(colon) => &reference[..name_start + colon],
+        None => reference,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subject_name_drops_the_tag_but_not_the_port() {
+        assert_eq!(
+            repository_of("localhost:5000/shop:v1"),
+            "localhost:5000/shop"
+        );
+        assert_eq!(repository_of("localhost:5000/shop"), "localhost:5000/shop");
+        assert_eq!(
+            repository_of("ecr.test/team/shop:1.2"),
+            "ecr.test/team/shop"
+        );
+        assert_eq!(repository_of("shop"), "shop");
+    }
 }

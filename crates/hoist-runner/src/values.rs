@@ -153,13 +153,17 @@ pub fn rfc3339(seconds: i64) -> String {
     )
 }
 
-/// Now, as [`rfc3339`].
-pub fn now_rfc3339() -> String {
-    let seconds = std::time::SystemTime::now()
+/// Now, in seconds since the Unix epoch.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
-    rfc3339(seconds)
+        .unwrap_or_default()
+}
+
+/// Now, as [`rfc3339`].
+pub fn now_rfc3339() -> String {
+    rfc3339(now_unix())
 }
 
 #[cfg(test)]

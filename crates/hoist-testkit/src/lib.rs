@@ -15,6 +15,9 @@
 //! - [`argocd`]: Argo CD's REST API with scripted Applications (timelines
 //!   that move per read, refresh or sync), its SSE watch stream, and Dex's
 //!   token exchange.
+//! - [`fulcio`]: Sigstore's certificate authority (Fulcio v2): GitHub
+//!   tokens checked, code-signing certificates with Fulcio's extensions
+//!   and an embedded SCT, and a `trusted_root.json` describing it.
 //! - [`rekor`]: Sigstore's transparency log (Rekor v1): `hashedrekord`
 //!   and `dsse` entries checked like Rekor checks them, signed entry
 //!   timestamps, inclusion proofs over a real Merkle tree, checkpoints.
@@ -26,6 +29,7 @@
 pub mod act;
 pub mod action_yml;
 pub mod argocd;
+pub mod fulcio;
 pub mod github;
 pub mod oci;
 pub mod oidc;

@@ -110,7 +110,9 @@ impl OidcIssuer {
             ("ref_type", "branch"),
             ("sha", "0123456789abcdef0123456789abcdef01234567"),
             ("repository", "acme/shop"),
+            ("repository_id", "690517211"),
             ("repository_owner", "acme"),
+            ("repository_owner_id", "1342004"),
             ("repository_visibility", "private"),
             ("run_id", "4242"),
             ("run_number", "7"),
@@ -125,6 +127,11 @@ impl OidcIssuer {
             (
                 "job_workflow_ref",
                 "acme/shop/.github/workflows/ci.yaml@refs/heads/main",
+            ),
+            ("workflow_sha", "0123456789abcdef0123456789abcdef01234567"),
+            (
+                "job_workflow_sha",
+                "0123456789abcdef0123456789abcdef01234567",
             ),
             ("runner_environment", "github-hosted"),
         ]

@@ -120,7 +120,7 @@ pub enum PromoteError {
     },
     /// require-signature: no signature of the image verifies.
     #[error(
-        "`{image}` ({app}) has no signature that verifies with `signature-key`{reasons}; nothing was opened"
+        "`{image}` ({app}) has no signature that verifies with `signature-key` or the signature certificate identity{reasons}; nothing was opened"
     )]
     Unsigned {
         /// The app.
@@ -183,7 +183,7 @@ impl Diagnostic for PromoteError {
             Self::Manifest { .. } => "nothing was promoted".into(),
             Self::NoApps { .. } => "check `from-env`, `to-env` and `layout`".into(),
             Self::ImageMissing { .. } => "push the image first (ecr-push), or promote the tag that was pushed".into(),
-            Self::Unsigned { .. } => "sign the image with the private key that matches `signature-key` (hoist sign) before promoting it".into(),
+            Self::Unsigned { .. } => "sign the image (hoist sign) before promoting it: with the private key that matches `signature-key`, or keyless from the workflow `signature-certificate-identity` names".into(),
             Self::Signatures { .. } => "check the registry credentials may read the repository's signature tags and referrers".into(),
             Self::NoRepository { .. } => "write the repository in the file (Kustomize `newName`, Helm `image.repository`), or drop `require-image`".into(),
             Self::Registry { .. } => "check `registry-username`/`registry-password` (or the Docker config), and that the registry is reachable".into(),

@@ -1,7 +1,12 @@
 //! Everything the inputs say, checked before anything is called.
 
+use std::sync::Arc;
+
 use hoist_cosign::PublicKey;
+use hoist_cosign::identity::Identity;
 use hoist_cosign::key;
+use hoist_cosign::trust::TrustedRoot;
+use hoist_cosign::verify::{Keyless, Trust};
 use hoist_github::RepoName;
 use hoist_runner::{InputError, Runner};
 use url::Url;
@@ -87,21 +92,77 @@ fn public_key(runner: &Runner, input: &str) -> Result<Option<PublicKey>, InputEr
         .map_err(|error| InputError::invalid(input, error.to_string(), error.hint()))
 }
 
-/// require-signature's policy: the key, Rekor's key, either format.
+/// require-signature's policy, either format: a key (with Rekor's key when
+/// given), or keyless — an identity and issuer, checked against the
+/// `signature-trusted-root` (the public-good root by default).
 fn signature_policy(runner: &Runner) -> Result<hoist_cosign::Policy, InputError> {
-    let key = public_key(runner, "signature-key")?.ok_or_else(|| {
-        InputError::invalid(
-            "signature-key",
-            "require-signature needs the public key the images are signed with",
-            "set `signature-key` to cosign.pub (a path, env://VARIABLE or the PEM)",
-        )
-    })?;
+    let inputs = runner.inputs();
+    let exact = inputs.get("signature-certificate-identity");
+    let regexp = inputs.get("signature-certificate-identity-regexp");
+    let trust = match public_key(runner, "signature-key")? {
+        Some(key) if exact.is_none() && regexp.is_none() => Trust::Key(key),
+        Some(_) => {
+            return Err(InputError::invalid(
+                "signature-key",
+                "signature-key and a signature certificate identity are both set",
+                "set `signature-key` for key-signed images, or `signature-certificate-identity` for keyless ones",
+            ));
+        }
+        None if exact.is_none() && regexp.is_none() => {
+            return Err(InputError::invalid(
+                "signature-key",
+                "require-signature needs the signer: a public key, or the identity of keyless signatures",
+                "set `signature-key` to cosign.pub (a path, env://VARIABLE or the PEM), or `signature-certificate-identity` to the signing workflow (https://github.com/ORG/REPO/.github/workflows/FILE@refs/heads/main)",
+            ));
+        }
+        None => {
+            let issuer = inputs
+                .get("signature-certificate-oidc-issuer")
+                .unwrap_or(GITHUB_ISSUER);
+            let identity = Identity::new(exact, regexp, issuer).map_err(|error| {
+                InputError::invalid(
+                    "signature-certificate-identity",
+                    error.to_string(),
+                    error.hint(),
+                )
+            })?;
+            Trust::Keyless(Arc::new(Keyless {
+                root: trusted_root(runner)?,
+                identity,
+            }))
+        }
+    };
     Ok(hoist_cosign::Policy {
-        key,
+        trust,
         rekor_key: public_key(runner, "signature-rekor-public-key")?,
         annotations: Default::default(),
         formats: hoist_cosign::Formats::Both,
     })
+}
+
+/// The issuer of GitHub Actions' OIDC tokens.
+const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// `signature-trusted-root`, or the public-good root built in.
+fn trusted_root(runner: &Runner) -> Result<TrustedRoot, InputError> {
+    let input = "signature-trusted-root";
+    let bad = |reason: String, hint: String| InputError::invalid(input, reason, hint);
+    let Some(path) = runner.inputs().get(input) else {
+        return TrustedRoot::public_good().map_err(|e| bad(e.to_string(), e.hint()));
+    };
+    let path = match runner.env("GITHUB_WORKSPACE") {
+        Some(workspace) if std::path::Path::new(path).is_relative() => {
+            std::path::Path::new(workspace).join(path)
+        }
+        _ => std::path::PathBuf::from(path),
+    };
+    let bytes = std::fs::read(&path).map_err(|e| {
+        bad(
+            format!("cannot read {}: {e}", path.display()),
+            "check the path (relative paths start at the workspace)".into(),
+        )
+    })?;
+    TrustedRoot::from_json(&bytes).map_err(|e| bad(e.to_string(), e.hint()))
 }
 
 /// Checks a name that goes into paths and branch names.

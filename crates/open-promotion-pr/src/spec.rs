@@ -43,13 +43,30 @@ pub static SPEC: ActionSpec = ActionSpec {
         .kind(InputKind::Bool),
         InputSpec::new(
             "require-signature",
-            "Before opening anything, check that each promoted image has a cosign signature (either format) that verifies with `signature-key`",
+            "Before opening anything, check that each promoted image has a cosign signature (either format) that verifies with `signature-key`, or keyless with `signature-certificate-identity`",
         )
         .kind(InputKind::Bool),
         InputSpec::new("signature-key", "The public key for require-signature: a path, env://VARIABLE, or the PEM itself"),
         InputSpec::new(
             "signature-rekor-public-key",
             "Rekor's public key for require-signature: a signature then counts only with a log entry that verifies offline",
+        ),
+        InputSpec::new(
+            "signature-certificate-identity",
+            "For keyless signatures, instead of signature-key: the signing workflow's identity, e.g. https://github.com/ORG/REPO/.github/workflows/ci.yaml@refs/heads/main",
+        ),
+        InputSpec::new(
+            "signature-certificate-identity-regexp",
+            "A regular expression the whole keyless identity must match, instead of signature-certificate-identity",
+        ),
+        InputSpec::new(
+            "signature-certificate-oidc-issuer",
+            "The OIDC issuer keyless signing certificates must name",
+        )
+        .default("https://token.actions.githubusercontent.com"),
+        InputSpec::new(
+            "signature-trusted-root",
+            "A Sigstore trusted_root.json for keyless signatures from a private Sigstore [default: the public-good instance's]",
         ),
         InputSpec::new("registry-username", "User name for require-image's registry (otherwise the Docker config's auths)"),
         InputSpec::new("registry-password", "Password or token for require-image's registry").kind(InputKind::Secret),

@@ -5,9 +5,13 @@
 
 use std::process::Command;
 
+use hoist_cosign::signer::Signer;
+use hoist_testkit::fulcio::{FulcioStandIn, trusted_root};
 use hoist_testkit::github::{GitHubStandIn, TokenKind};
 use hoist_testkit::oci::{Layout, layer};
+use hoist_testkit::oidc::OidcIssuer;
 use hoist_testkit::peers::require;
+use hoist_testkit::rekor::RekorStandIn;
 use hoist_testkit::{GitRemote, Registry, RegistryAuth, Sandbox};
 
 const TOKEN: &str = "ghp_promoterPersonalToken0123456789";
@@ -116,9 +120,10 @@ fn a_missing_image_fails_before_any_branch_is_pushed() {
     );
 }
 
-/// Signs `host/payments@digest` with `key` in both formats, in-process
-/// through the same library the sign action uses (no transparency log).
-fn sign(host: &str, digest: &str, key: &hoist_cosign::SigningKey) {
+/// Signs `host/payments@digest` with `signer` in both formats, in-process
+/// through the same library the sign action uses, logged in the Rekor at
+/// `rekor_url` when given.
+fn sign(host: &str, digest: &str, signer: &Signer, rekor_url: Option<&str>) {
     use std::sync::Arc;
 
     use hoist_http::{Backoff, HttpClient, HttpOptions, RetryPolicy, SystemClock};
@@ -160,8 +165,17 @@ fn sign(host: &str, digest: &str, key: &hoist_cosign::SigningKey) {
             annotations: Default::default(),
             formats: hoist_cosign::Formats::Both,
             created: "2026-11-22T00:00:00Z".into(),
+            attestations: Vec::new(),
         };
-        hoist_cosign::sign(&client, None, key, &request)
+        let rekor = rekor_url.map(|url| {
+            hoist_cosign::rekor::RekorClient::new(
+                HttpClient::new(&HttpOptions::new("test", "0"), &Default::default()).unwrap(),
+                url::Url::parse(url).unwrap(),
+                RetryPolicy::default(),
+                Arc::new(SystemClock::default()),
+            )
+        });
+        hoist_cosign::sign(&client, rekor.as_ref(), signer, &request)
             .await
             .unwrap();
     });
@@ -198,15 +212,100 @@ fn an_unsigned_image_blocks_the_promotion_and_a_signed_one_passes() {
     sign(
         &registry.host(),
         &digest,
-        &hoist_cosign::SigningKey::generate().unwrap(),
+        &Signer::Key(hoist_cosign::SigningKey::generate().unwrap()),
+        None,
     );
     let stranger = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
     stranger.assert_failed_cleanly(&["does not verify with the public key"]);
 
-    sign(&registry.host(), &digest, &key);
+    sign(&registry.host(), &digest, &Signer::Key(key), None);
     let signed = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
     assert_eq!(signed.code, Some(0), "{}", signed.stdout);
     assert_eq!(signed.outputs()["pull-request-operation"], "created");
+}
+
+/// A keyless signer: the issuer's token for `sigstore`, an ephemeral key,
+/// and the Fulcio stand-in's certificate for it.
+fn keyless_signer(issuer: &OidcIssuer, fulcio: &FulcioStandIn) -> Signer {
+    use std::sync::Arc;
+
+    use hoist_cosign::certificate::Certificate;
+    use hoist_cosign::fulcio::FulcioClient;
+    use hoist_cosign::signer::Certified;
+    use hoist_http::{HttpClient, HttpOptions, RetryPolicy, SystemClock};
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = HttpClient::new(&HttpOptions::new("test", "0"), &Default::default()).unwrap();
+    let clock = Arc::new(SystemClock::default());
+    let policy = RetryPolicy::default();
+    runtime.block_on(async {
+        let token = hoist_http::id_token::request_id_token(
+            &http,
+            &policy,
+            clock.as_ref(),
+            &issuer.request_url(),
+            &issuer.request_token(),
+            "sigstore",
+        )
+        .await
+        .unwrap();
+        let key = hoist_cosign::SigningKey::generate().unwrap();
+        let client = FulcioClient::new(
+            http.clone(),
+            url::Url::parse(&fulcio.url()).unwrap(),
+            policy,
+            clock,
+        );
+        let chain = client.signing_certificate(&token, &key).await.unwrap();
+        let chain = chain
+            .iter()
+            .map(|pem| Certificate::from_pem(pem).unwrap())
+            .collect();
+        Signer::Keyless(Certified::new(key, chain).unwrap())
+    })
+}
+
+#[test]
+fn a_keyless_signature_passes_only_for_the_expected_workflow() {
+    let registry = Registry::start(RegistryAuth::Htpasswd {
+        username: USER.into(),
+        password: PASSWORD.into(),
+    });
+    let digest = push(&registry.host(), "v1.1.0");
+    let issuer = OidcIssuer::start();
+    let fulcio = FulcioStandIn::start(&issuer);
+    let rekor = RekorStandIn::start();
+    let (github, mut sandbox) = world(&registry, &digest);
+    let root = sandbox.workspace().join("trusted_root.json");
+    std::fs::write(&root, trusted_root(&fulcio, &rekor).to_string()).unwrap();
+    sign(
+        &registry.host(),
+        &digest,
+        &keyless_signer(&issuer, &fulcio),
+        Some(&rekor.url()),
+    );
+    let signer = "https://github.com/acme/shop/.github/workflows/ci.yaml@refs/heads/main";
+    let release = signer.replace("refs/heads/main", "refs/tags/v1.1.0");
+    sandbox
+        .input("require-image", "false")
+        .input("require-signature", "true")
+        .input("signature-trusted-root", "trusted_root.json")
+        .input("signature-certificate-identity", &release);
+    sandbox
+        .run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[])
+        .assert_failed_cleanly(&[&release, signer, "nothing was opened"]);
+    assert_eq!(
+        github.request_count("POST", "/repos/bank-org/gitops-repo/pulls"),
+        0
+    );
+
+    sandbox.input("signature-certificate-identity", signer);
+    let passed = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
+    assert_eq!(passed.code, Some(0), "{}", passed.stdout);
+    assert_eq!(passed.outputs()["pull-request-operation"], "created");
 }
 
 #[test]

@@ -1,24 +1,31 @@
-//! sign: signs an image with a key the way cosign does — the legacy
-//! `sha256-<hex>.sig` tag, a Sigstore bundle v0.3 referrer, or both — with
-//! each signature logged in Rekor; or verifies such signatures with the
-//! public key.
+//! sign: signs and attests an image the way cosign does — keyless (the
+//! job's OIDC identity certified by Fulcio) or with a key — as the legacy
+//! `sha256-<hex>.sig`/`.att` tags, Sigstore bundle v0.3 referrers, or
+//! both, each signature logged in Rekor; or verifies them.
 
+pub mod keyless;
 pub mod report;
 pub mod settings;
 pub mod spec;
 
 use std::sync::Arc;
 
+use hoist_cosign::attest::{self, AttestError, GitHubContext};
+use hoist_cosign::identity::{Identity, IdentityError};
 use hoist_cosign::key::{self, KeyError, PublicKey, SigningKey};
-use hoist_cosign::rekor::RekorClient;
-use hoist_cosign::sign::SignError;
+use hoist_cosign::rekor::{RekorClient, RekorError};
+use hoist_cosign::sign::{Attestation, SignError, Signed};
+use hoist_cosign::signer::Signer;
 use hoist_cosign::store::StoreError;
+use hoist_cosign::trust::{TrustError, TrustedRoot};
+use hoist_cosign::verify::{self, Keyless, Trust};
 use hoist_cosign::{Policy, SignRequest, Subject};
 use hoist_http::{Backoff, HttpClient, HttpError, HttpOptions, RetryPolicy, SystemClock};
 use hoist_oci::registry::{Registry, RegistryError};
 use hoist_oci::{Digest, media};
 use hoist_runner::{Diagnostic, FileCommandError, InputError, Runner};
 
+pub use keyless::KeylessError;
 pub use settings::{Mode, Settings};
 pub use spec::SPEC;
 
@@ -40,6 +47,44 @@ pub enum SignActionError {
         #[source]
         source: KeyError,
     },
+    /// A file input could not be read.
+    #[error("input `{input}`: cannot read {path}")]
+    Read {
+        /// The input.
+        input: &'static str,
+        /// The path.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The trusted root is not a Sigstore trusted_root.json hoist can use.
+    #[error("input `trusted-root`: {path}")]
+    TrustedRoot {
+        /// The file (or "(built in)").
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: TrustError,
+    },
+    /// The SBOM cannot be attested.
+    #[error("input `sbom`: {path}")]
+    Sbom {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: AttestError,
+    },
+    /// The GitHub context lacks what provenance records.
+    #[error("input `provenance`: the run's GitHub context is incomplete")]
+    Provenance(#[source] AttestError),
+    /// The identity inputs do not make an identity.
+    #[error(transparent)]
+    Identity(IdentityError),
+    /// Keyless signing could not get a certificate.
+    #[error(transparent)]
+    Keyless(#[from] KeylessError),
     /// Logging in to the registry failed.
     #[error(transparent)]
     Login(#[from] ecr_push::PushActionError),
@@ -75,11 +120,13 @@ pub enum SignActionError {
     /// Reading signatures failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// No signature verified.
-    #[error("no signature of {image} verifies with the key{}", report::reasons(.findings))]
+    /// No signature (or attestation) verified.
+    #[error("no {what} of {image} verifies{}", report::reasons(.findings))]
     NotVerified {
         /// The image.
         image: String,
+        /// What was looked for: a signature, or an attestation type.
+        what: String,
         /// What was found and why each failed.
         findings: Vec<hoist_cosign::verify::Finding>,
     },
@@ -99,6 +146,12 @@ impl Diagnostic for SignActionError {
             Self::Files(error) => return error.hint(),
             Self::Login(error) => return error.hint(),
             Self::Key { source, .. } => source.hint(),
+            Self::Read { input, .. } => format!("check the path in `{input}` (relative paths start at the workspace)"),
+            Self::TrustedRoot { source, .. } => source.hint(),
+            Self::Sbom { .. } => "pass an SPDX JSON or CycloneDX JSON SBOM (`syft IMAGE -o spdx-json`), with a matching `sbom-format` or none".into(),
+            Self::Provenance(_) => "provenance is built from the GitHub run: run it in GitHub Actions (or set the GITHUB_* variables it names)".into(),
+            Self::Identity(error) => error.hint(),
+            Self::Keyless(error) => error.hint(),
             Self::Registry { source: RegistryError::Unauthorized { .. }, .. } => {
                 "pass `registry-username`/`registry-password`, run oidc-assume for ECR, or log in so the Docker config has the registry".into()
             }
@@ -109,7 +162,7 @@ impl Diagnostic for SignActionError {
             Self::Sign(SignError::Key(error)) => error.hint(),
             Self::Sign(SignError::Rekor(_)) => "Rekor may be down: re-run later, raise `rekor-timeout`, or set `tlog-upload: false` where no log is wanted".into(),
             Self::Sign(SignError::Store(error)) | Self::Store(error) => store_hint(error),
-            Self::NotVerified { .. } => "sign the image with the matching private key first (mode: sign), or check `key`, `format` and `annotations`".into(),
+            Self::NotVerified { .. } => "sign the image first (mode: sign), or check `key` or `certificate-identity`/`certificate-oidc-issuer`, `format`, `annotations` and `trusted-root`".into(),
             Self::Runtime(_) => "this is a bug in hoist or an exhausted runner: please report it with the step's log".into(),
         })
     }
@@ -143,6 +196,76 @@ fn key_text(
     Ok(text)
 }
 
+/// The `trusted-root` file, or the public-good root built in.
+fn trusted_root(settings: &Settings) -> Result<TrustedRoot, SignActionError> {
+    let Some(path) = &settings.trusted_root else {
+        return TrustedRoot::public_good().map_err(|source| SignActionError::TrustedRoot {
+            path: "(built in)".into(),
+            source,
+        });
+    };
+    let path = match &settings.workspace {
+        Some(workspace) if path.is_relative() => workspace.join(path),
+        _ => path.clone(),
+    };
+    let shown = path.display().to_string();
+    let bytes = read_capped(&path, MAX_TRUSTED_ROOT).map_err(|source| SignActionError::Read {
+        input: "trusted-root",
+        path: shown.clone(),
+        source,
+    })?;
+    TrustedRoot::from_json(&bytes).map_err(|source| SignActionError::TrustedRoot {
+        path: shown,
+        source,
+    })
+}
+
+/// The largest trusted root read.
+const MAX_TRUSTED_ROOT: u64 = 4 * 1024 * 1024;
+
+/// Reads a file of at most `max` bytes.
+fn read_capped(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {max} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The SBOM attestation asked for, read and checked.
+fn sbom_attestation(settings: &Settings) -> Result<Option<Attestation>, SignActionError> {
+    let Some(path) = &settings.sbom else {
+        return Ok(None);
+    };
+    let path = match &settings.workspace {
+        Some(workspace) if path.is_relative() => workspace.join(path),
+        _ => path.clone(),
+    };
+    let shown = path.display().to_string();
+    let bytes =
+        read_capped(&path, attest::MAX_SBOM_SIZE).map_err(|source| SignActionError::Read {
+            input: "sbom",
+            path: shown.clone(),
+            source,
+        })?;
+    let sbom = attest::read_sbom(&bytes, settings.sbom_format).map_err(|source| {
+        SignActionError::Sbom {
+            path: shown,
+            source,
+        }
+    })?;
+    Ok(Some(Attestation {
+        predicate_type: sbom.format.predicate_type().to_owned(),
+        predicate: sbom.document,
+    }))
+}
+
 /// Runs sign.
 pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
     // The password may come from the environment rather than a secret input.
@@ -151,7 +274,12 @@ pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
     }
     let settings = Settings::read(runner)?;
     let private = settings.mode == Mode::Sign;
-    let key = key_text(runner, &settings, "key", &settings.key.clone(), private)?;
+    let key = match &settings.signer {
+        settings::Signer::Key(value) => {
+            Some(key_text(runner, &settings, "key", &value.clone(), private)?)
+        }
+        settings::Signer::Keyless => None,
+    };
     let rekor_key = match settings.rekor_key.clone() {
         Some(value) => {
             let text = key_text(runner, &settings, "rekor-public-key", &value, false)?;
@@ -163,6 +291,14 @@ pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
             )
         }
         None => None,
+    };
+    let root = match key {
+        None => Some(trusted_root(&settings)?),
+        Some(_) => None,
+    };
+    let sbom = match settings.mode {
+        Mode::Sign => sbom_attestation(&settings)?,
+        Mode::Verify => None,
     };
     let env = runner.environment().clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -212,28 +348,57 @@ pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
                 Resolve::Action(error) => error,
             })
     })?;
+    // Sigstore's services have long outages: retry them for minutes.
+    let sigstore_policy = RetryPolicy {
+        max_attempts: 50,
+        deadline: Some(settings.rekor_timeout),
+        backoff,
+    };
 
     match settings.mode {
         Mode::Sign => {
-            let signing_key =
-                SigningKey::from_pem(&key, settings.password.as_deref()).map_err(|source| {
-                    SignActionError::Key {
-                        input: "key",
-                        source,
-                    }
-                })?;
-            let rekor = settings.rekor.clone().map(|url| {
-                RekorClient::new(
-                    http.clone(),
-                    url,
-                    RetryPolicy {
-                        max_attempts: 50,
-                        deadline: Some(settings.rekor_timeout),
-                        backoff,
-                    },
-                    clock.clone(),
-                )
-            });
+            let (signer, claims) = match (key, &root) {
+                (Some(key), _) => {
+                    let key = SigningKey::from_pem(&key, settings.password.as_deref()).map_err(
+                        |source| SignActionError::Key {
+                            input: "key",
+                            source,
+                        },
+                    )?;
+                    (Signer::Key(key), None)
+                }
+                (None, Some(root)) => {
+                    let certification = runtime.block_on(keyless::certify(
+                        runner,
+                        &http,
+                        &sigstore_policy,
+                        clock.clone(),
+                        &settings.fulcio,
+                        root,
+                    ))?;
+                    (
+                        Signer::Keyless(certification.certified),
+                        Some(certification.claims),
+                    )
+                }
+                (None, None) => return Err(SignActionError::Keyless(KeylessError::NoIdToken)),
+            };
+            let mut attestations: Vec<Attestation> = sbom.into_iter().collect();
+            if settings.provenance {
+                let github = match &claims {
+                    Some(claims) => GitHubContext::from_claims(claims, Some(&server_url(runner))),
+                    None => GitHubContext::from_env(runner.environment()),
+                }
+                .map_err(SignActionError::Provenance)?;
+                attestations.push(Attestation {
+                    predicate_type: attest::SLSA_PROVENANCE_V1_PREDICATE_TYPE.to_owned(),
+                    predicate: attest::provenance(&github),
+                });
+            }
+            let rekor = settings
+                .rekor
+                .clone()
+                .map(|url| RekorClient::new(http.clone(), url, sigstore_policy, clock.clone()));
             let request = SignRequest {
                 docker_reference: match &settings.image.tag {
                     Some(tag) => format!("{image}:{tag}"),
@@ -243,45 +408,43 @@ pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
                 annotations: settings.annotations.clone(),
                 formats: settings.formats,
                 created: report::now_rfc3339(),
+                attestations,
             };
             let signed = runtime.block_on(hoist_cosign::sign(
                 &registry,
                 rekor.as_ref(),
-                &signing_key,
+                &signer,
                 &request,
             ))?;
-            if let (Some(rekor_key), Some(entry)) = (
-                &rekor_key,
-                signed
-                    .legacy
-                    .iter()
-                    .chain(signed.bundle.iter())
-                    .find_map(|f| f.log_entry.as_ref()),
-            ) {
-                entry.verify(rekor_key).map_err(|e| {
-                    SignError::Rekor(hoist_cosign::rekor::RekorError::Answer(e.to_string()))
-                })?;
-            }
-            report::signed(
-                runner,
-                &settings,
-                &image,
-                &subject.digest,
-                &signing_key,
-                &signed,
-            )
+            check_log_entries(&signed, rekor_key.as_ref(), root.as_ref())?;
+            report::signed(runner, &settings, &image, &subject.digest, &signer, &signed)
         }
         Mode::Verify => {
-            let public_key = PublicKey::from_pem(&key).map_err(|source| SignActionError::Key {
-                input: "key",
-                source,
-            })?;
+            let trust = match (key, root, &settings.identity) {
+                (Some(key), _, _) => Trust::Key(PublicKey::from_pem(&key).map_err(|source| {
+                    SignActionError::Key {
+                        input: "key",
+                        source,
+                    }
+                })?),
+                (None, Some(root), Some(expected)) => {
+                    let identity = Identity::new(
+                        expected.exact.as_deref(),
+                        expected.regexp.as_deref(),
+                        &expected.issuer,
+                    )
+                    .map_err(SignActionError::Identity)?;
+                    Trust::Keyless(Arc::new(Keyless { root, identity }))
+                }
+                _ => return Err(SignActionError::Keyless(KeylessError::NoIdToken)),
+            };
             let policy = Policy {
-                key: public_key,
+                trust,
                 rekor_key,
                 annotations: settings.annotations.clone(),
                 formats: settings.formats,
             };
+            let pinned = format!("{image}@{}", subject.digest);
             let found = runtime.block_on(hoist_cosign::verify_image(
                 &registry,
                 &subject.digest,
@@ -289,13 +452,80 @@ pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
             ))?;
             if !found.is_verified() {
                 return Err(SignActionError::NotVerified {
-                    image: format!("{image}@{}", subject.digest),
+                    image: pinned,
+                    what: "signature".into(),
                     findings: found.findings,
                 });
             }
-            report::verified(runner, &image, &subject.digest, &found)
+            let mut required = Vec::new();
+            if let Some(format) = settings.sbom_format {
+                required.push(format.predicate_type());
+            }
+            if settings.provenance {
+                required.push(attest::SLSA_PROVENANCE_V1_PREDICATE_TYPE);
+            }
+            let mut attested = Vec::new();
+            for predicate_type in required {
+                let report = runtime.block_on(verify::verify_attestations(
+                    &registry,
+                    &subject.digest,
+                    &policy,
+                    predicate_type,
+                ))?;
+                if !report.is_verified() {
+                    return Err(SignActionError::NotVerified {
+                        image: pinned,
+                        what: format!("`{predicate_type}` attestation"),
+                        findings: report.findings,
+                    });
+                }
+                attested.push((predicate_type, report));
+            }
+            report::verified(runner, &image, &subject.digest, &found, &attested)
         }
     }
+}
+
+/// `GITHUB_SERVER_URL`, or github.com.
+fn server_url(runner: &Runner) -> String {
+    runner
+        .env("GITHUB_SERVER_URL")
+        .filter(|v| !v.is_empty())
+        .unwrap_or("https://github.com")
+        .to_owned()
+}
+
+/// Checks the new log entries offline: with `rekor-public-key` when given,
+/// and always, for keyless signatures, with the trusted root's log key.
+fn check_log_entries(
+    signed: &Signed,
+    rekor_key: Option<&PublicKey>,
+    root: Option<&TrustedRoot>,
+) -> Result<(), SignActionError> {
+    let refused = |reason: String| SignError::Rekor(RekorError::Answer(reason));
+    for entry in signed.log_entries() {
+        let key = match (rekor_key, root) {
+            (Some(key), _) => Some(key.clone()),
+            (None, Some(root)) => {
+                let log_id = hoist_cosign::rekor::unhex(&entry.log_id).unwrap_or_default();
+                let key = root
+                    .tlog_key(&log_id, entry.integrated_time)
+                    .and_then(|key| PublicKey::from_spki_der(key.spki_der()).ok())
+                    .ok_or_else(|| {
+                        refused(format!(
+                            "the log {} is not in the trusted root, so its entries cannot be checked",
+                            entry.log_id
+                        ))
+                    })?;
+                Some(key)
+            }
+            (None, None) => None,
+        };
+        if let Some(key) = key {
+            entry.verify(&key).map_err(|e| refused(e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 enum Resolve {

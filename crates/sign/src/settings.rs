@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use ecr_push::RegistryLogin;
 use hoist_cosign::Formats;
+use hoist_cosign::attest::SbomFormat;
 use hoist_oci::reference::{self, ImageReference};
 use hoist_runner::{InputError, Runner};
 use url::Url;
@@ -19,6 +20,27 @@ pub enum Mode {
     Verify,
 }
 
+/// Who signs, or whose signatures count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signer {
+    /// A key: the key input's value (path, env:// or PEM).
+    Key(String),
+    /// Keyless: an ephemeral key certified by Fulcio for the job's OIDC
+    /// identity (sign), or certificates naming an identity (verify).
+    Keyless,
+}
+
+/// The identity a keyless signature must name (verify).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedIdentity {
+    /// The exact SAN, when given.
+    pub exact: Option<String>,
+    /// A regular expression the whole SAN must match, when given.
+    pub regexp: Option<String>,
+    /// The OIDC issuer.
+    pub issuer: String,
+}
+
 /// The checked inputs.
 #[derive(Debug)]
 pub struct Settings {
@@ -30,8 +52,21 @@ pub struct Settings {
     pub host: String,
     /// The repository on it.
     pub repository: String,
-    /// The key input's value (path, env:// or PEM).
-    pub key: String,
+    /// A key, or keyless.
+    pub signer: Signer,
+    /// Fulcio, for keyless signing.
+    pub fulcio: Url,
+    /// The `trusted-root` file, when given (else the public-good root).
+    pub trusted_root: Option<PathBuf>,
+    /// The identity keyless signatures must name (verify), when keyless.
+    pub identity: Option<ExpectedIdentity>,
+    /// The SBOM to attest (sign), with its format.
+    pub sbom: Option<PathBuf>,
+    /// The SBOM's declared format (sign), or the SBOM attestation required
+    /// (verify).
+    pub sbom_format: Option<SbomFormat>,
+    /// Attest (sign), or require (verify), SLSA provenance.
+    pub provenance: bool,
     /// The key's password.
     pub password: Option<String>,
     /// The formats.
@@ -161,7 +196,51 @@ impl Settings {
             (Mode::Sign, true) => default_annotations(runner),
             _ => given,
         };
-        let rekor = if mode == Mode::Sign && inputs.bool("tlog-upload")? {
+        let signer = match inputs.get("key") {
+            Some(key) => Signer::Key(key.to_owned()),
+            None => Signer::Keyless,
+        };
+        let identity = expected_identity(runner, mode, &signer)?;
+        let sbom_format = match inputs.get("sbom-format") {
+            Some(text) => Some(SbomFormat::parse(text).map_err(|_| {
+                InputError::invalid(
+                    "sbom-format",
+                    format!("`{text}` is not an SBOM format"),
+                    "write `spdxjson` or `cyclonedx`",
+                )
+            })?),
+            None => None,
+        };
+        let sbom = inputs.get("sbom").map(PathBuf::from);
+        if mode == Mode::Verify && sbom.is_some() {
+            return Err(InputError::invalid(
+                "sbom",
+                "verify does not read an SBOM file",
+                "to require an SBOM attestation when verifying, set `sbom-format` instead",
+            ));
+        }
+        let tlog_upload = inputs.bool("tlog-upload")?;
+        if mode == Mode::Sign && signer == Signer::Keyless && !tlog_upload {
+            return Err(InputError::invalid(
+                "tlog-upload",
+                "keyless signatures must be logged in Rekor: the log's time is what proves the short-lived certificate was valid",
+                "remove `tlog-upload: false`, or pass `key` to sign with a key",
+            ));
+        }
+        let fulcio = hoist_http::parse_endpoint(
+            "fulcio-url",
+            inputs
+                .get("fulcio-url")
+                .unwrap_or(hoist_cosign::fulcio::PUBLIC_FULCIO),
+        )
+        .map_err(|e| {
+            InputError::invalid(
+                "fulcio-url",
+                e.to_string(),
+                "write an https:// URL (http:// only for loopback)",
+            )
+        })?;
+        let rekor = if mode == Mode::Sign && tlog_upload {
             let url = inputs
                 .get("rekor-url")
                 .unwrap_or(hoist_cosign::rekor::PUBLIC_REKOR);
@@ -199,7 +278,13 @@ impl Settings {
             image,
             host,
             repository,
-            key: inputs.required("key")?.to_owned(),
+            signer,
+            fulcio,
+            trusted_root: inputs.get("trusted-root").map(PathBuf::from),
+            identity,
+            sbom,
+            sbom_format,
+            provenance: inputs.bool("provenance")?,
             password: inputs
                 .get("key-password")
                 .or_else(|| runner.env("COSIGN_PASSWORD"))
@@ -214,6 +299,53 @@ impl Settings {
         })
     }
 }
+
+/// The identity inputs: required for keyless verify, refused elsewhere.
+fn expected_identity(
+    runner: &Runner,
+    mode: Mode,
+    signer: &Signer,
+) -> Result<Option<ExpectedIdentity>, InputError> {
+    let inputs = runner.inputs();
+    let exact = inputs.get("certificate-identity").map(String::from);
+    let regexp = inputs.get("certificate-identity-regexp").map(String::from);
+    let given = exact.is_some() || regexp.is_some();
+    match (mode, signer) {
+        (Mode::Verify, Signer::Keyless) if !given => Err(InputError::invalid(
+            "key",
+            "verify needs the signer: a public key, or the identity of keyless signatures",
+            "pass `key` (the cosign public key), or `certificate-identity` (such as https://github.com/ORG/REPO/.github/workflows/ci.yaml@refs/heads/main) with `certificate-oidc-issuer`",
+        )),
+        (Mode::Verify, Signer::Keyless) if exact.is_some() && regexp.is_some() => {
+            Err(InputError::invalid(
+                "certificate-identity-regexp",
+                "certificate-identity and certificate-identity-regexp are both set",
+                "set one of them",
+            ))
+        }
+        (Mode::Verify, Signer::Keyless) => Ok(Some(ExpectedIdentity {
+            exact,
+            regexp,
+            issuer: inputs
+                .get("certificate-oidc-issuer")
+                .unwrap_or(GITHUB_ISSUER)
+                .to_owned(),
+        })),
+        _ if given => Err(InputError::invalid(
+            if exact.is_some() {
+                "certificate-identity"
+            } else {
+                "certificate-identity-regexp"
+            },
+            "a certificate identity only applies when verifying keyless signatures",
+            "remove it, or use `mode: verify` without `key`",
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// The issuer of GitHub Actions' OIDC tokens.
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 #[cfg(test)]
 mod tests {

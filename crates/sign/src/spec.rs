@@ -5,20 +5,19 @@ use hoist_runner::{ActionSpec, InputKind, InputSpec, OutputSpec};
 /// The action's declaration; `actions/sign/action.yml` mirrors it.
 pub static SPEC: ActionSpec = ActionSpec {
     name: "sign",
-    about: "Signs an image with a key the way cosign does (legacy .sig tag and/or Sigstore bundle referrer, logged in Rekor), or verifies such signatures.",
+    about: "Signs and attests an image the way cosign does, keyless (GitHub OIDC, Fulcio, Rekor) or with a key, as a legacy .sig/.att tag and/or Sigstore bundle referrers; or verifies such signatures.",
     inputs: &[
         InputSpec::new(
             "image",
             "The image: registry/repository@sha256:... (ecr-push's `image` output); a tag is resolved to its digest",
         )
         .required(),
-        InputSpec::new("mode", "`sign`, or `verify` the image's signatures with a public key").default("sign"),
+        InputSpec::new("mode", "`sign`, or `verify` the image's signatures (and attestations)").default("sign"),
         InputSpec::new(
             "key",
-            "The key: a file path, env://VARIABLE, or the PEM itself. Sign: a cosign private key (encrypted or PKCS#8); verify: the public key",
+            "The key: a file path, env://VARIABLE, or the PEM itself. Sign: a cosign private key (encrypted or PKCS#8); verify: the public key. Without it, signing is keyless (needs `permissions: id-token: write`) and verify checks `certificate-identity`",
         )
-        .kind(InputKind::Secret)
-        .required(),
+        .kind(InputKind::Secret),
         InputSpec::new(
             "key-password",
             "The password of an encrypted cosign key [default: COSIGN_PASSWORD]",
@@ -45,6 +44,38 @@ pub static SPEC: ActionSpec = ActionSpec {
         .kind(InputKind::Bool)
         .default("true"),
         InputSpec::new("rekor-url", "The Rekor instance").default("https://rekor.sigstore.dev"),
+        InputSpec::new("fulcio-url", "The Fulcio instance that certifies keyless signing keys")
+            .default("https://fulcio.sigstore.dev"),
+        InputSpec::new(
+            "trusted-root",
+            "A Sigstore trusted_root.json (Fulcio CAs, CT logs, Rekor keys) for a private Sigstore [default: the public-good instance's, built in]",
+        ),
+        InputSpec::new(
+            "certificate-identity",
+            "verify, keyless: the signer's identity, e.g. https://github.com/ORG/REPO/.github/workflows/ci.yaml@refs/heads/main (for a reusable workflow: the called workflow)",
+        ),
+        InputSpec::new(
+            "certificate-identity-regexp",
+            "verify, keyless: a regular expression the whole identity must match, instead of certificate-identity",
+        ),
+        InputSpec::new(
+            "certificate-oidc-issuer",
+            "verify, keyless: the OIDC issuer the certificate must name",
+        )
+        .default("https://token.actions.githubusercontent.com"),
+        InputSpec::new(
+            "sbom",
+            "sign: an SBOM file (SPDX JSON or CycloneDX JSON) to attest",
+        ),
+        InputSpec::new(
+            "sbom-format",
+            "`spdxjson` or `cyclonedx`. Sign: the SBOM's format [default: detected]; verify: require a verified SBOM attestation of this format",
+        ),
+        InputSpec::new(
+            "provenance",
+            "Sign: attest SLSA provenance v1 built from the GitHub run; verify: require a verified provenance attestation",
+        )
+        .kind(InputKind::Bool),
         InputSpec::new(
             "rekor-public-key",
             "Rekor's public key (path, env:// or PEM): log entries are then checked offline, and verify requires one",
@@ -90,6 +121,14 @@ pub static SPEC: ActionSpec = ActionSpec {
         OutputSpec {
             name: "rekor-log-index",
             description: "The log index of the (first) Rekor entry made",
+        },
+        OutputSpec {
+            name: "certificate-identity",
+            description: "Keyless: the signing certificate's identity (its SAN), for `cosign verify --certificate-identity`",
+        },
+        OutputSpec {
+            name: "attestation-refs",
+            description: "The attestations made, one per line: predicate type, then where",
         },
         OutputSpec {
             name: "verified",

@@ -43,8 +43,9 @@ const ROWS: &[Row] = &[
         says: &["is not in the registry"],
     },
     Row {
+        // No key means keyless, and this job has no OIDC token.
         set: &[("key", "")],
-        says: &["input `key` is required"],
+        says: &["ACTIONS_ID_TOKEN_REQUEST_URL", "id-token: write"],
     },
     Row {
         set: &[("key-password", "not-the-password")],

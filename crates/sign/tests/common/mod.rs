@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hoist_cosign::SigningKey;
+use hoist_testkit::fulcio::{FulcioStandIn, trusted_root};
 use hoist_testkit::oci::{Layout, layer};
+use hoist_testkit::oidc::OidcIssuer;
 use hoist_testkit::peers::require;
 use hoist_testkit::rekor::RekorStandIn;
 use hoist_testkit::{Registry, RegistryAuth, RunResult, Sandbox};
@@ -119,6 +121,69 @@ impl World {
             .join(hex)
             .join("data");
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+}
+
+/// A private Sigstore for keyless tests: GitHub's OIDC issuer, Fulcio
+/// (trusting that issuer), and a trusted_root.json describing Fulcio and
+/// the world's Rekor.
+pub(crate) struct Sigstore {
+    pub(crate) issuer: OidcIssuer,
+    pub(crate) fulcio: FulcioStandIn,
+    /// The trusted_root.json file.
+    pub(crate) root: PathBuf,
+}
+
+/// The identity the issuer's default claims get from Fulcio.
+pub(crate) const IDENTITY: &str =
+    "https://github.com/acme/shop/.github/workflows/ci.yaml@refs/heads/main";
+/// GitHub's OIDC issuer.
+pub(crate) const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+impl World {
+    /// Starts a Sigstore around the world's Rekor.
+    pub(crate) fn sigstore(&self) -> Sigstore {
+        let issuer = OidcIssuer::start();
+        let fulcio = FulcioStandIn::start(&issuer);
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let root = self.dir.path().join(format!("trusted_root-{n}.json"));
+        std::fs::write(&root, trusted_root(&fulcio, &self.rekor).to_string()).unwrap();
+        Sigstore {
+            issuer,
+            fulcio,
+            root,
+        }
+    }
+
+    /// A sandbox signing the world's image keyless: no key, the job's OIDC
+    /// token, the Sigstore's Fulcio and root.
+    pub(crate) fn keyless_job(&self, sigstore: &Sigstore) -> Sandbox {
+        let mut sandbox = self.job();
+        sandbox
+            .input("key", "")
+            .input("rekor-public-key", "")
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                &sigstore.issuer.request_url(),
+            )
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                &sigstore.issuer.request_token(),
+            )
+            .input("fulcio-url", &sigstore.fulcio.url())
+            .input("trusted-root", sigstore.root.to_str().unwrap());
+        sandbox
+    }
+
+    /// A sandbox verifying keyless signatures of the world's image made by
+    /// `identity`.
+    pub(crate) fn keyless_verifier(&self, sigstore: &Sigstore, identity: &str) -> Sandbox {
+        let mut sandbox = self.keyless_job(sigstore);
+        sandbox
+            .input("mode", "verify")
+            .input("certificate-identity", identity);
+        sandbox
     }
 }
 
