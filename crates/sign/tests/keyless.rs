@@ -144,7 +144,7 @@ fn a_wrong_identity_issuer_or_root_is_refused_naming_what_was_found() {
     other_root.input("trusted-root", stranger.root.to_str().unwrap());
     other_root
         .run(binary(), &[])
-        .assert_failed_cleanly(&["trusted"]);
+        .assert_failed_cleanly(&["does not chain to a CA of the trusted root"]);
 
     // A key verifier does not take keyless signatures for its own.
     world
@@ -339,4 +339,207 @@ fn attestations_with_a_key_verify_with_the_public_key() {
     other
         .run(binary(), &[])
         .assert_failed_cleanly(&["does not verify with the public key"]);
+}
+
+/// One row of the keyless table: files to write in the workspace, inputs
+/// to set (`@rekor` is the Rekor stand-in's URL, `@closed` a loopback
+/// port nothing listens on, `@root` the trusted root), environment to
+/// set, and what the error must say.
+struct Row {
+    files: &'static [(&'static str, &'static str)],
+    set: &'static [(&'static str, &'static str)],
+    env: &'static [(&'static str, &'static str)],
+    says: &'static [&'static str],
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        files: &[],
+        set: &[("fulcio-url", "http://fulcio.example.com")],
+        env: &[],
+        says: &["fulcio-url", "loopback"],
+    },
+    Row {
+        files: &[],
+        set: &[("fulcio-url", "not a url")],
+        env: &[],
+        says: &["fulcio-url"],
+    },
+    Row {
+        // Rekor is not Fulcio: a wrong service answers 404.
+        files: &[],
+        set: &[("fulcio-url", "@rekor")],
+        env: &[],
+        says: &["refused the request: HTTP 404", "fulcio-url"],
+    },
+    Row {
+        files: &[],
+        set: &[("fulcio-url", "@closed")],
+        env: &[],
+        says: &["could not be reached", "fulcio-url"],
+    },
+    Row {
+        // The runner's token endpoint is wrong (a wrong issuer URL).
+        files: &[],
+        set: &[],
+        env: &[("ACTIONS_ID_TOKEN_REQUEST_URL", "@closed")],
+        says: &["could not get the job's OIDC token", "id-token: write"],
+    },
+    Row {
+        files: &[],
+        set: &[("tlog-upload", "false")],
+        env: &[],
+        says: &["must be logged in Rekor", "tlog-upload"],
+    },
+    Row {
+        files: &[],
+        set: &[("trusted-root", "no/such/trusted_root.json")],
+        env: &[],
+        says: &["input `trusted-root`", "cannot read"],
+    },
+    Row {
+        files: &[("root.json", "not json")],
+        set: &[("trusted-root", "root.json")],
+        env: &[],
+        says: &["input `trusted-root`", "not JSON"],
+    },
+    Row {
+        files: &[("root.json", r#"{"mediaType": "application/json"}"#)],
+        set: &[("trusted-root", "root.json")],
+        env: &[],
+        says: &["not a Sigstore TrustedRoot", "trusted_root.json"],
+    },
+    Row {
+        files: &[(
+            "sbom.xml",
+            "<?xml version=\"1.0\"?><bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\"/>",
+        )],
+        set: &[("sbom", "sbom.xml")],
+        env: &[],
+        says: &["input `sbom`", "not JSON"],
+    },
+    Row {
+        files: &[("sbom.spdx", "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\n")],
+        set: &[("sbom", "sbom.spdx")],
+        env: &[],
+        says: &["input `sbom`", "spdx-json"],
+    },
+    Row {
+        files: &[("sbom.json", r#"{"packages": []}"#)],
+        set: &[("sbom", "sbom.json")],
+        env: &[],
+        says: &["neither SPDX JSON", "CycloneDX JSON"],
+    },
+    Row {
+        files: &[(
+            "bom.json",
+            r#"{"bomFormat": "CycloneDX", "specVersion": "1.6"}"#,
+        )],
+        set: &[("sbom", "bom.json"), ("sbom-format", "spdxjson")],
+        env: &[],
+        says: &["`sbom-format` is `spdxjson`", "cyclonedx"],
+    },
+    Row {
+        files: &[],
+        set: &[("sbom", "missing.spdx.json")],
+        env: &[],
+        says: &["input `sbom`", "cannot read"],
+    },
+    Row {
+        files: &[],
+        set: &[("sbom-format", "xml")],
+        env: &[],
+        says: &["`xml` is not an SBOM format", "`spdxjson` or `cyclonedx`"],
+    },
+    Row {
+        files: &[],
+        set: &[("certificate-identity", IDENTITY)],
+        env: &[],
+        says: &["only applies when verifying"],
+    },
+    Row {
+        files: &[],
+        set: &[("mode", "verify")],
+        env: &[],
+        says: &["verify needs the signer", "certificate-identity"],
+    },
+    Row {
+        files: &[],
+        set: &[
+            ("mode", "verify"),
+            ("certificate-identity", IDENTITY),
+            ("certificate-identity-regexp", ".*"),
+        ],
+        env: &[],
+        says: &["both set", "one of them"],
+    },
+    Row {
+        files: &[],
+        set: &[("mode", "verify"), ("certificate-identity-regexp", "(")],
+        env: &[],
+        says: &["`(` is not a regular expression"],
+    },
+    Row {
+        files: &[("sbom.json", "{}")],
+        set: &[
+            ("mode", "verify"),
+            ("certificate-identity", IDENTITY),
+            ("sbom", "sbom.json"),
+        ],
+        env: &[],
+        says: &["verify does not read an SBOM file", "sbom-format"],
+    },
+];
+
+#[test]
+fn each_bad_keyless_input_fails_cleanly_and_writes_nothing() {
+    let world = World::new();
+    let sigstore = world.sigstore();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+    };
+    let value = |text: &str| match text {
+        "@rekor" => world.rekor.url(),
+        "@closed" => closed.clone(),
+        other => other.to_owned(),
+    };
+    for row in ROWS {
+        let mut job = world.keyless_job(&sigstore);
+        for (name, content) in row.files {
+            std::fs::write(job.workspace().join(name), content).unwrap();
+        }
+        for (name, text) in row.set {
+            job.input(name, &value(text));
+        }
+        for (name, text) in row.env {
+            job.env(name, &value(text));
+        }
+        let before = sigstore.issuer.issued().len();
+        let run = job.run(binary(), &[]);
+        run.assert_failed_cleanly(row.says);
+        // A token the run got is masked in its log.
+        let tokens = sigstore.issuer.issued();
+        run.assert_masked(
+            &tokens[before..]
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert!(
+        sigstore.fulcio.issued().is_empty(),
+        "no bad row got a certificate"
+    );
+    assert!(
+        world.rekor.entries().is_empty(),
+        "no bad row reached the log"
+    );
+    for tag in [
+        format!("sha256-{}.sig", world.hex()),
+        format!("sha256-{}.att", world.hex()),
+        format!("sha256-{}", world.hex()),
+    ] {
+        assert!(world.inspect(&tag).is_none(), "{tag} was written");
+    }
 }
