@@ -172,6 +172,10 @@ fn demo() -> ExitCode {
         "\n2b. sign — a cosign key signature in both formats, logged in Rekor (a stand-in), then verified"
     );
     let signs_ok = sign_stage(&registry.host(), &pushed.outputs()["image"]);
+    println!(
+        "\n2c. sign keyless — the job's OIDC identity certified by Fulcio (a stand-in), with SLSA provenance, verified by identity"
+    );
+    let keyless_ok = keyless_stage(&pushed.outputs()["image"]);
 
     println!(
         "\n3. bump-manifest — the new image into the GitOps repository (a real bare git repository)"
@@ -185,7 +189,7 @@ fn demo() -> ExitCode {
 
     println!("\nStill to come: open-promotion-pr in the demo (it has its own tests).");
     let pushes_ok = pushed.code == Some(0) && again.code == Some(0) && rebuilt.code == Some(1);
-    if ok && denied.code == Some(1) && pushes_ok && signs_ok && bumps_ok && waits_ok {
+    if ok && denied.code == Some(1) && pushes_ok && signs_ok && keyless_ok && bumps_ok && waits_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -241,6 +245,57 @@ fn sign_stage(host: &str, image: &str) -> bool {
         );
     }
     signed.code == Some(0) && verified.code == Some(0) && stranger.is_ok_and(|r| r.code == Some(1))
+}
+
+/// Signs the pushed image keyless (a GitHub OIDC token from the issuer
+/// stand-in, a certificate from the Fulcio stand-in, both formats logged in
+/// a Rekor stand-in) with SLSA provenance, then verifies it by the
+/// workflow's identity, and shows another branch's identity refused.
+fn keyless_stage(image: &str) -> bool {
+    let issuer = hoist_testkit::oidc::OidcIssuer::start();
+    let fulcio = hoist_testkit::fulcio::FulcioStandIn::start(&issuer);
+    let rekor = hoist_testkit::rekor::RekorStandIn::start();
+    let Ok(dir) = tempfile::tempdir() else {
+        return false;
+    };
+    let root = dir.path().join("trusted_root.json");
+    let root_json = hoist_testkit::fulcio::trusted_root(&fulcio, &rekor).to_string();
+    if std::fs::write(&root, root_json).is_err() {
+        return false;
+    }
+    let identity = "https://github.com/acme/shop/.github/workflows/ci.yaml@refs/heads/main";
+    let job = |mode: &str, identity: &str| {
+        let mut job = Sandbox::new();
+        job.env("ACTIONS_ID_TOKEN_REQUEST_URL", &issuer.request_url())
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &issuer.request_token())
+            .input("mode", mode)
+            .input("image", image)
+            .input("provenance", "true")
+            .input("fulcio-url", &fulcio.url())
+            .input("rekor-url", &rekor.url())
+            .input("trusted-root", &root.display().to_string())
+            .input("certificate-identity", identity)
+            .input("insecure-registry", "true")
+            .input("registry-username", "AWS")
+            .input("registry-password", "123456789012-auth-token");
+        job.run(binary("sign"), &[])
+    };
+    let signed = job("sign", "");
+    show(
+        "sign keyless: token (audience sigstore) → Fulcio certificate → Rekor → .sig/.att and bundles",
+        &signed,
+    );
+    let verified = job("verify", identity);
+    show(
+        "verify by identity: chain and SCT against the trusted root, log entries, provenance",
+        &verified,
+    );
+    let other = job("verify", &identity.replace("main", "release"));
+    show(
+        "verify as another branch's workflow: refused, naming both identities",
+        &other,
+    );
+    signed.code == Some(0) && verified.code == Some(0) && other.code == Some(1)
 }
 
 /// The myshop-api Helm values of the seed documents, per environment.
