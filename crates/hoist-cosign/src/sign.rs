@@ -180,21 +180,17 @@ pub async fn sign(
             legacy: None,
             bundle: None,
         });
+        // One envelope and one log entry serve both formats.
+        let (envelope, entry) = sign_statement(rekor, signer, &statement).await?;
         if request.formats.legacy() {
-            let (envelope, entry) = sign_statement(rekor, signer, &statement).await?;
             let text = serde_json::to_vec(&envelope).unwrap_or_default();
             let predicate_type = Some(attestation.predicate_type.as_str());
             let layer = layer(signer, text, String::new(), predicate_type, entry.as_ref());
-            legacy_layers.push((Some(i), Attachment::Attestation, layer, entry));
+            legacy_layers.push((Some(i), Attachment::Attestation, layer, entry.clone()));
         }
         if request.formats.bundle() {
-            let (envelope, entry) = sign_statement(rekor, signer, &statement).await?;
-            bundles.push((
-                Some(i),
-                attestation.predicate_type.as_str(),
-                envelope,
-                entry,
-            ));
+            let predicate_type = attestation.predicate_type.as_str();
+            bundles.push((Some(i), predicate_type, envelope, entry));
         }
     }
 

@@ -32,6 +32,20 @@ fn keyless_signatures_carry_the_certificate_in_both_formats_and_verify() {
     let outputs = run.outputs();
     assert_eq!(outputs["certificate-identity"], IDENTITY);
     assert!(outputs["rekor-log-index"].parse::<u64>().is_ok());
+    // The summary's cosign command and Kyverno attestor name the identity.
+    let summary = run.file("GITHUB_STEP_SUMMARY");
+    assert!(
+        summary.contains(&format!(
+            "cosign verify --certificate-identity '{IDENTITY}' --certificate-oidc-issuer '{ISSUER}' --trusted-root trusted_root.json"
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "keyless:\n          subject: '{IDENTITY}'\n          issuer: '{ISSUER}'"
+        )),
+        "{summary}"
+    );
 
     // One token, audience sigstore, masked; one certificate request with it.
     let tokens = sigstore.issuer.issued();
@@ -243,6 +257,9 @@ fn sbom_and_provenance_attestations_round_trip_in_both_formats() {
     assert_eq!(refs.lines().count(), 4, "{refs}");
     assert!(refs.contains("https://spdx.dev/Document "));
     assert!(refs.contains("https://slsa.dev/provenance/v1 "));
+    // The signature once per format; each attestation once, its one
+    // envelope stored in both formats.
+    assert_eq!(world.rekor.entries().len(), 4);
 
     // Legacy: two `.att` layers, DSSE envelopes, tagged with their types.
     let att = world
