@@ -19,6 +19,10 @@ pub const PUBLIC_FULCIO: &str = "https://fulcio.sigstore.dev";
 /// The audience Fulcio requires of a token.
 pub const AUDIENCE: &str = "sigstore";
 
+/// The issuer of GitHub Actions' OIDC tokens: what Fulcio's certificates
+/// for GitHub workflows name, and the default issuer to expect.
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
 /// A certificate request that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FulcioError {

@@ -118,7 +118,7 @@ fn signature_policy(runner: &Runner) -> Result<hoist_cosign::Policy, InputError>
         None => {
             let issuer = inputs
                 .get("signature-certificate-oidc-issuer")
-                .unwrap_or(GITHUB_ISSUER);
+                .unwrap_or(hoist_cosign::fulcio::GITHUB_ISSUER);
             let identity = Identity::new(exact, regexp, issuer).map_err(|error| {
                 InputError::invalid(
                     "signature-certificate-identity",
@@ -139,9 +139,6 @@ fn signature_policy(runner: &Runner) -> Result<hoist_cosign::Policy, InputError>
         formats: hoist_cosign::Formats::Both,
     })
 }
-
-/// The issuer of GitHub Actions' OIDC tokens.
-const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 /// `signature-trusted-root`, or the public-good root built in.
 fn trusted_root(runner: &Runner) -> Result<TrustedRoot, InputError> {

@@ -328,7 +328,7 @@ fn expected_identity(
             regexp,
             issuer: inputs
                 .get("certificate-oidc-issuer")
-                .unwrap_or(GITHUB_ISSUER)
+                .unwrap_or(hoist_cosign::fulcio::GITHUB_ISSUER)
                 .to_owned(),
         })),
         _ if given => Err(InputError::invalid(
@@ -343,9 +343,6 @@ fn expected_identity(
         _ => Ok(None),
     }
 }
-
-/// The issuer of GitHub Actions' OIDC tokens.
-pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 #[cfg(test)]
 mod tests {
