@@ -79,9 +79,15 @@ impl Act {
         self
     }
 
-    /// Copies a directory (an action) into the repository at `path`.
+    /// Copies a directory (an action) into the repository at `path`. An
+    /// action under `actions/` also gets hoist's `dist/` (its installer)
+    /// beside it, as in the real repository.
     pub fn copy_dir(&self, from: &Path, path: &str) -> &Self {
         copy_tree(from, &self.repo().join(path));
+        if path.starts_with("actions/") {
+            let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist");
+            copy_tree(&dist, &self.repo().join("dist"));
+        }
         self
     }
 

@@ -97,8 +97,10 @@ fn without_the_binary_the_action_says_how_to_provide_it() {
         &[("ROLE", ROLE), ("STS_ENDPOINT", "http://127.0.0.1:9")],
     );
     assert_ne!(result.code, Some(0));
+    // No HOIST_BIN_DIR, and this checkout is no release: the installer
+    // says how to pin one.
     assert!(
-        result.log.contains("the oidc-assume binary was not found"),
+        result.log.contains("no release manifest") && result.log.contains("pin a release"),
         "{}",
         result.log
     );
