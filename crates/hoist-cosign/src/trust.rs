@@ -388,4 +388,98 @@ mod tests {
             Err(TrustError::NoAuthority)
         ));
     }
+
+    fn spki(key: &rcgen::KeyPair) -> Vec<u8> {
+        rcgen::PublicKeyData::subject_public_key_info(key)
+    }
+
+    #[test]
+    fn verifying_keys_check_p256_p384_and_ed25519() {
+        use rcgen::SigningKey as _;
+        for (algorithm, hash) in [
+            (&rcgen::PKCS_ECDSA_P256_SHA256, Hash::Sha256),
+            (&rcgen::PKCS_ECDSA_P384_SHA384, Hash::Sha384),
+            (&rcgen::PKCS_ED25519, Hash::Sha256),
+        ] {
+            let pair = rcgen::KeyPair::generate_for(algorithm).unwrap();
+            let key = VerifyingKey::from_spki_der(&spki(&pair)).unwrap();
+            assert_eq!(key.spki_der(), spki(&pair));
+            let signature = pair.sign(b"message").unwrap();
+            assert!(key.verify(b"message", &signature, hash));
+            assert!(!key.verify(b"massage", &signature, hash));
+            if key.algorithm != Algorithm::Ed25519 {
+                let other = match hash {
+                    Hash::Sha256 => Hash::Sha384,
+                    Hash::Sha384 => Hash::Sha256,
+                };
+                assert!(!key.verify(b"message", &signature, other));
+            }
+        }
+        assert_eq!(VerifyingKey::from_spki_der(b"not DER"), None);
+    }
+
+    fn log(spki: &[u8], valid_for: Value) -> Value {
+        serde_json::json!({
+            "baseUrl": "https://log.test",
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": STANDARD.encode(spki),
+                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                "validFor": valid_for,
+            },
+            "logId": {"keyId": STANDARD.encode(key_id(spki))},
+        })
+    }
+
+    #[test]
+    fn unusable_log_keys_are_left_out_and_validity_windows_count() {
+        use x509_cert::der::Encode as _;
+        use x509_cert::der::asn1::{BitString, Null};
+        use x509_cert::spki::AlgorithmIdentifierOwned;
+        let rsa = SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned {
+                oid: ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+                parameters: Some(Null.into()),
+            },
+            subject_public_key: BitString::from_bytes(&[0x30, 0x03, 0x02, 0x01, 0x03]).unwrap(),
+        }
+        .to_der()
+        .unwrap();
+        let p256 = spki(&rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap());
+        let public_good: Value = serde_json::from_slice(PUBLIC_GOOD).unwrap();
+        let mut json = public_good.clone();
+        json["tlogs"] = serde_json::json!([
+            log(&rsa, serde_json::json!({"start": "2020-01-01T00:00:00Z"})),
+            log(
+                b"garbage",
+                serde_json::json!({"start": "2020-01-01T00:00:00Z"})
+            ),
+            log(
+                &p256,
+                serde_json::json!({"start": "2021-01-01T00:00:00Z", "end": "2022-01-01T00:00:00Z"})
+            ),
+        ]);
+        json["ctlogs"] = serde_json::json!([log(&rsa, serde_json::json!({}))]);
+        let root = TrustedRoot::from_json(json.to_string().as_bytes()).unwrap();
+        assert_eq!(root.tlogs.len(), 1);
+        assert!(root.ctlogs.is_empty());
+        let id = key_id(&p256);
+        let in_2021 = parse_rfc3339("2021-06-01T00:00:00Z").unwrap();
+        assert_eq!(root.tlog_key(&id, in_2021).unwrap().spki_der(), p256);
+        assert_eq!(root.tlog_key(&id, in_2021 - 365 * 86_400), None);
+        assert_eq!(root.tlog_key(&id, in_2021 + 365 * 86_400), None);
+        assert_eq!(root.tlog_key(&key_id(&rsa), in_2021), None);
+        assert_eq!(root.ctlog_key(&id, in_2021), None, "a tlog is not a CT log");
+
+        // The public-good CAs: the 2021 one ended with 2022.
+        let good = TrustedRoot::public_good().unwrap();
+        let in_2024 = parse_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        assert_eq!(good.authorities_at(in_2021).count(), 1);
+        assert_eq!(good.authorities_at(in_2024).count(), 1);
+        assert_eq!(good.authorities_at(0).count(), 0);
+        let current = good.authorities_at(in_2024).next().unwrap();
+        assert_eq!(current.chain.len(), 2, "intermediate and root");
+        assert!(current.chain[0].is_issued_by(&current.chain[1]));
+        assert!(current.chain[1].is_issued_by(&current.chain[1]));
+    }
 }
