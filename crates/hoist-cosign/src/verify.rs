@@ -319,7 +319,8 @@ impl<'a> Verifier<'a> {
             ..
         } = self
         {
-            let certificate_error = |e: CertificateError| Rejection::Certificate(format!("{e}"));
+            let certificate_error =
+                |e: CertificateError| Rejection::Certificate(format!("{e} ({})", e.hint()));
             let authority = verify_chain(certificate, &keyless.root, entry.integrated_time)
                 .map_err(certificate_error)?;
             let issuer = authority
