@@ -16,8 +16,10 @@
 //!   that move per read, refresh or sync), its SSE watch stream, and Dex's
 //!   token exchange.
 //! - [`fulcio`]: Sigstore's certificate authority (Fulcio v2): GitHub
-//!   tokens checked, code-signing certificates with Fulcio's extensions
-//!   and an embedded SCT, and a `trusted_root.json` describing it.
+//!   tokens and proofs of possession checked and refused as Fulcio does,
+//!   code-signing certificates with Fulcio's extensions and an embedded
+//!   SCT, and a `trusted_root.json` (and sigstore-python trust config)
+//!   describing it.
 //! - [`rekor`]: Sigstore's transparency log (Rekor v1): `hashedrekord`
 //!   and `dsse` entries checked like Rekor checks them, signed entry
 //!   timestamps, inclusion proofs over a real Merkle tree, checkpoints.
