@@ -16,6 +16,9 @@ use crate::payload::b64;
 /// The public-good Fulcio instance.
 pub const PUBLIC_FULCIO: &str = "https://fulcio.sigstore.dev";
 
+/// What Fulcio says of an identity token it refuses.
+const TOKEN_REFUSED: &str = "There was an error processing the identity token";
+
 /// The audience Fulcio requires of a token.
 pub const AUDIENCE: &str = "sigstore";
 
@@ -155,9 +158,13 @@ impl FulcioClient {
         let status = response.status().as_u16();
         let answer: Value = response.json().await.unwrap_or_default();
         let message = answer["message"].as_str().unwrap_or_default().to_owned();
+        // Fulcio's gateway answers a token it refuses with 400 (code 3,
+        // this message); 401 and 403 come from proxies in front of it.
+        let token_refused = message == TOKEN_REFUSED;
         match status {
             200 | 201 => chain_of(&answer),
             401 | 403 => Err(FulcioError::TokenRejected { message }),
+            400 if token_refused => Err(FulcioError::TokenRejected { message }),
             _ => Err(FulcioError::Refused { status, message }),
         }
     }
