@@ -106,7 +106,9 @@ impl Diagnostic for InputError {
 
 /// The inputs of one run: values from `INPUT_*` variables and command-line
 /// flags, with the spec's defaults behind them. Values are trimmed, and an
-/// empty value counts as absent, as in `@actions/core`.
+/// empty value counts as absent, as in `@actions/core`: it takes the default,
+/// so a wrapper that forwards an unset input (the one-step action, the
+/// container action) gets the same behaviour as a direct call.
 #[derive(Debug)]
 pub struct Inputs {
     spec: &'static ActionSpec,
@@ -123,6 +125,7 @@ impl Inputs {
         self.values
             .get(name)
             .map(String::as_str)
+            .filter(|value| !value.is_empty())
             .or_else(|| self.spec.input(name).and_then(|input| input.default))
             .filter(|value| !value.is_empty())
     }

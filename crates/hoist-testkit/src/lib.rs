@@ -36,6 +36,7 @@ pub mod github;
 pub mod oci;
 pub mod oidc;
 pub mod peers;
+pub mod pipeline;
 pub mod proxy;
 pub mod rekor;
 pub mod sandbox;

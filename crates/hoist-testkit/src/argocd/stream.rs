@@ -25,6 +25,7 @@ use crate::standin::{Chunk, Request, Response};
 pub(super) fn open(hub: &Arc<Hub>, request: &Request) -> Answer {
     let mut state = hub.state();
     let access = state.authenticate(request)?;
+    state.follow_branches();
     if state.stream_refused {
         return Ok(bad_gateway());
     }

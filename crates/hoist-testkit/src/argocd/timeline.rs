@@ -192,6 +192,11 @@ impl Live {
         }
     }
 
+    /// The resource version of the state shown now.
+    pub(super) fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
     /// The current state.
     pub(super) fn app(&self) -> &App {
         &self.states[self.index].0
