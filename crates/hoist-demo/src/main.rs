@@ -94,6 +94,9 @@ fn demo() -> ExitCode {
     println!(
         "peers: a stand-in GitHub OIDC issuer, moto (STS, ECR) behind a trust-checking STS front, docker-registry, git\n"
     );
+    let pipeline_ok = pipeline_stage();
+
+    println!("\nEach action up close: the same actions, one at a time, with what they refuse\n");
     let peers = Peers::start();
 
     println!("1. oidc-assume — GitHub OIDC token → STS → short-lived credentials");
@@ -187,13 +190,105 @@ fn demo() -> ExitCode {
     );
     let waits_ok = wait_stage(&commits);
 
-    println!("\nStill to come: open-promotion-pr in the demo (it has its own tests).");
     let pushes_ok = pushed.code == Some(0) && again.code == Some(0) && rebuilt.code == Some(1);
-    if ok && denied.code == Some(1) && pushes_ok && signs_ok && keyless_ok && bumps_ok && waits_ok {
+    if pipeline_ok
+        && ok
+        && denied.code == Some(1)
+        && pushes_ok
+        && signs_ok
+        && keyless_ok
+        && bumps_ok
+        && waits_ok
+    {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The whole CI half through the real action.yml files under `act`: a push
+/// to main of myshop-api calls hoist's `ship.yml` (assume → push → sign,
+/// then bump dev → wait for Argo CD) and `promote.yml` (the staging pull
+/// request). Prints each step's job summary, then where to look in each
+/// peer. Hands back whether the pipeline ended as it should.
+fn pipeline_stage() -> bool {
+    println!(
+        "0. The CI half in one workflow, under act: ship.yml (assume → push → sign → bump dev → wait) then promote.yml (staging PR)"
+    );
+    let pipeline = hoist_testkit::pipeline::Pipeline::start();
+    let hoist_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin_dir = binary("oidc-assume").with_file_name("");
+    let outcome = pipeline.run(&hoist_root, &bin_dir);
+    for (job, summary) in summaries(&outcome.act.log) {
+        println!("\n── job summary, {job}");
+        for line in summary.lines() {
+            println!("   │ {line}");
+        }
+    }
+    if outcome.act.code != Some(0) {
+        println!("\nact failed; its log:\n{}", outcome.act.log);
+        return false;
+    }
+    let field = |name| outcome.field(name).unwrap_or("?");
+    println!("\n── where to look");
+    println!(
+        "   registry    {} tags: {}",
+        pipeline.registry.host(),
+        pipeline.registry_tags().join(", ")
+    );
+    let commit = field("commit");
+    println!(
+        "   GitOps repo {} commit {commit}:",
+        pipeline.gitops().url()
+    );
+    let diff =
+        hoist_testkit::peers::git(&pipeline.gitops().path(), &["show", "--format=%s", commit]);
+    for line in diff.lines() {
+        println!("               {line}");
+    }
+    let app = pipeline.argocd.app_json(hoist_testkit::pipeline::DEV_APP);
+    println!(
+        "   Argo CD     {} {}: {} at {}",
+        pipeline.argocd.url(),
+        hoist_testkit::pipeline::DEV_APP,
+        app["status"]["health"]["status"],
+        app["status"]["sync"]["revision"]
+    );
+    for pull in pipeline.github.open_pulls() {
+        println!(
+            "   GitHub      pull request #{} \"{}\" ({} → {})",
+            pull.number, pull.title, pull.head, pull.base
+        );
+    }
+    outcome.field("status") == Some("healthy") && outcome.field("pr") == Some("1")
+}
+
+/// The job summaries in an `act` log, once each, with their job: act prints
+/// a step's summary as `[workflow/job]   ⚙  Summary - <markdown>`, again
+/// for each composite action around the step.
+fn summaries(log: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in log.lines() {
+        if let Some((prefix, first)) = line.split_once("⚙  Summary - ") {
+            found.extend(current.take());
+            let job = prefix.trim().trim_start_matches('[').trim_end_matches(']');
+            current = Some((job.to_owned(), format!("{first}\n")));
+        } else if line.starts_with('[') || line.starts_with("time=") {
+            found.extend(current.take());
+        } else if let Some((_, text)) = &mut current {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    found.extend(current);
+    let mut unique: Vec<(String, String)> = Vec::new();
+    for (job, text) in found {
+        if !unique.iter().any(|(_, seen)| *seen == text) {
+            unique.push((job, text));
+        }
+    }
+    unique
 }
 
 /// Signs the pushed image with a cosign-format encrypted key (both

@@ -13,6 +13,14 @@ fn the_demo_runs_every_stage() {
         String::from_utf8_lossy(&output.stderr)
     );
     for needle in [
+        "0. The CI half in one workflow, under act",
+        "── job summary, ship/ship/build",
+        "### sign",
+        "── job summary, ship/ship/deploy",
+        "**myshop-api-dev** — healthy",
+        "+  tag: \"main-",
+        "myshop-api-dev: \"Healthy\"",
+        "pull request #1 \"Promote myshop-api to staging\"",
         "1. oidc-assume",
         "output  aws-account-id = 123456789012",
         "did not admit this token",

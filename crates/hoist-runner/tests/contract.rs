@@ -27,6 +27,17 @@ fn outputs_env_state_and_summary_are_written_with_heredocs() {
 }
 
 #[test]
+fn an_empty_input_takes_the_default_as_an_unset_one_does() {
+    // A wrapper action forwards `${{ inputs.timeout }}` even when its caller
+    // left it unset: the binary sees an empty value and must use its default.
+    let mut sandbox = Sandbox::new();
+    sandbox.input("message", "m").input("timeout", "");
+    let run = sandbox.run(echo_binary(), &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    assert_eq!(run.outputs()["timeout-ms"], "600000");
+}
+
+#[test]
 fn a_value_with_newlines_cannot_inject_another_output() {
     let mut sandbox = Sandbox::new();
     sandbox.input("message", "v1\nEVIL=1\nBASH_ENV<<X\n/tmp/x\nX");
