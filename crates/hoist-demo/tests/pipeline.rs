@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use hoist_testkit::pipeline::{ARGOCD_TOKEN, DEV_APP, GITOPS_TOKEN, Pipeline};
+use hoist_testkit::pipeline::{ARGOCD_TOKEN, DEV_APP, GITOPS_TOKEN, PROD_APP, Pipeline};
 
 #[test]
 fn ship_then_promote_lands_the_image_signed_in_dev_and_opens_the_staging_pr() {
@@ -81,4 +81,41 @@ fn ship_then_promote_lands_the_image_signed_in_dev_and_opens_the_staging_pr() {
         .gitops()
         .read(&pull.head, "charts/myshop-api/values-staging.yaml");
     assert!(staging.contains(&format!("tag: \"{tag}\"")), "{staging}");
+}
+
+#[test]
+fn a_release_tag_ships_the_version_to_prod_and_opens_no_promotion() {
+    let pipeline = Pipeline::start();
+    let hoist_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_hoist-demo"))
+        .parent()
+        .unwrap();
+    let outcome = pipeline.run_at("refs/tags/v1.4.2", &hoist_root, bin_dir);
+    let log = &outcome.act.log;
+    assert_eq!(outcome.act.code, Some(0), "act failed:\n{log}");
+
+    // The semver tag, not a branch tag; written into prod only.
+    assert_eq!(outcome.field("tag"), Some("1.4.2"), "{log}");
+    assert!(pipeline.registry_tags().contains(&"1.4.2".to_owned()));
+    let read = |env: &str| {
+        pipeline
+            .gitops()
+            .read("main", &format!("charts/myshop-api/values-{env}.yaml"))
+    };
+    assert!(
+        read("prod").contains("tag: \"1.4.2\" # CI writes this"),
+        "{}",
+        read("prod")
+    );
+    assert!(
+        read("dev").contains("tag: \"1.4.1\""),
+        "dev changed on a tag"
+    );
+
+    let commit = outcome.field("commit").unwrap();
+    assert_eq!(outcome.field("status"), Some("healthy"), "{log}");
+    let app = pipeline.argocd.app_json(PROD_APP);
+    assert_eq!(app["status"]["sync"]["revision"], commit);
+    assert!(pipeline.github.open_pulls().is_empty());
+    assert_eq!(outcome.field("pr"), Some(""));
 }

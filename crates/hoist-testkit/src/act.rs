@@ -50,6 +50,7 @@ pub struct Act {
     dir: TempDir,
     local_repositories: Vec<String>,
     secrets: Vec<(String, String)>,
+    event: Option<String>,
 }
 
 /// What an `act` run printed.
@@ -82,7 +83,15 @@ impl Act {
             dir,
             local_repositories: Vec::new(),
             secrets: Vec::new(),
+            event: None,
         }
+    }
+
+    /// The `push` event's payload (act's `--eventpath`): `{"ref":
+    /// "refs/tags/v1.4.2"}` makes the run a tag push.
+    pub fn event(&mut self, json: &str) -> &mut Self {
+        self.event = Some(json.to_owned());
+        self
     }
 
     /// Sets the secret `name` for the run (act's `--secret-file`, never argv).
@@ -183,6 +192,11 @@ impl Act {
             .arg("--secret-file")
             .arg(&secret_file)
             .args(["--action-offline-mode", "--no-cache-server"])
+            .args(self.event.as_ref().map(|json| {
+                let path = self.dir.path().join("event.json");
+                std::fs::write(&path, json).expect("event file");
+                format!("--eventpath={}", path.display())
+            }))
             .args(
                 self.local_repositories
                     .iter()

@@ -32,6 +32,8 @@ pub const GITOPS: (&str, &str) = ("myshop", "myshop-manifests");
 pub const IMAGE_REPOSITORY: &str = "myshop/myshop-api";
 /// The Argo CD application the dev deploy waits for.
 pub const DEV_APP: &str = "myshop-api-dev";
+/// The Argo CD application a release tag's deploy waits for.
+pub const PROD_APP: &str = "myshop-api-prod";
 /// The registry password moto's `GetAuthorizationToken` hands out.
 const REGISTRY_PASSWORD: &str = "123456789012-auth-token";
 /// The token the workflows push to the GitOps repository with.
@@ -70,6 +72,7 @@ jobs:
     secrets: inherit
   promote:
     needs: ship
+    if: github.ref == 'refs/heads/main'
     uses: ./.github/workflows/promote.yml
     with:
       gitops-repository: myshop/myshop-manifests
@@ -81,6 +84,7 @@ jobs:
     secrets: inherit
   report:
     needs: [ship, promote]
+    if: always()
     runs-on: ubuntu-latest
     steps:
       - shell: bash
@@ -136,7 +140,8 @@ impl Outcome {
         self.report
             .as_deref()?
             .split(' ')
-            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .find_map(|pair| pair.split_once('=').filter(|(key, _)| *key == name))
+            .map(|(_, value)| value)
     }
 }
 
@@ -153,7 +158,12 @@ impl Pipeline {
         );
         let moto = Moto::start();
         let sts = StsFront::start(&issuer, &moto);
-        sts.trust(ROLE, TrustPolicy::main_branch(SERVICE));
+        // The role admits the service's main branch and its release tags.
+        let mut policy = TrustPolicy::main_branch(SERVICE);
+        policy
+            .subjects
+            .push(format!("repo:{SERVICE}:ref:refs/tags/v*"));
+        sts.trust(ROLE, policy);
         let registry = Registry::start(RegistryAuth::Htpasswd {
             username: "AWS".into(),
             password: REGISTRY_PASSWORD.into(),
@@ -169,6 +179,7 @@ impl Pipeline {
         github.add_token(GITOPS_TOKEN, TokenKind::Pat);
         let argocd = ArgoCdStandIn::start(ARGOCD_TOKEN);
         argocd.follow(DEV_APP, &github.remote().path(), "main");
+        argocd.follow(PROD_APP, &github.remote().path(), "main");
         Self {
             issuer,
             moto,
@@ -186,11 +197,25 @@ impl Pipeline {
         self.github.remote()
     }
 
-    /// Runs the service's workflow under `act`: hoist's files from
-    /// `hoist_root` (the one-step action, the actions, the installer, the
-    /// reusable workflows), the binaries from `bin_dir`.
+    /// Runs the service's workflow under `act` for a push to main: hoist's
+    /// files from `hoist_root` (the one-step action, the actions, the
+    /// installer, the reusable workflows), the binaries from `bin_dir`.
     pub fn run(&self, hoist_root: &Path, bin_dir: &Path) -> Outcome {
+        self.run_at("refs/heads/main", hoist_root, bin_dir)
+    }
+
+    /// [`Pipeline::run`] for a push of `git_ref` (`refs/tags/v1.4.2`): the
+    /// job's OIDC token says so too.
+    pub fn run_at(&self, git_ref: &str, hoist_root: &Path, bin_dir: &Path) -> Outcome {
+        self.issuer
+            .set_claim("sub", &format!("repo:{SERVICE}:ref:{git_ref}"));
+        self.issuer.set_claim("ref", git_ref);
+        self.issuer.set_claim(
+            "job_workflow_ref",
+            &format!("{SERVICE}/.github/workflows/ci.yml@{git_ref}"),
+        );
         let mut act = Act::new();
+        act.event(&serde_json::json!({ "ref": git_ref }).to_string());
         for path in [
             "action.yml",
             ".github/workflows/ship.yml",
