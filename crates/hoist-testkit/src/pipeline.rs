@@ -215,7 +215,7 @@ impl Pipeline {
             &format!("{SERVICE}/.github/workflows/ci.yml@{git_ref}"),
         );
         let mut act = Act::new();
-        act.event(&serde_json::json!({ "ref": git_ref }).to_string());
+        act.event("push", &serde_json::json!({ "ref": git_ref }).to_string());
         for path in [
             "action.yml",
             ".github/workflows/ship.yml",
