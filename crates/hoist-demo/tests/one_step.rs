@@ -64,6 +64,11 @@ fn bad_inputs_fail_with_one_error_before_later_stages() {
             "actions/ecr-push@main",
         ),
         (
+            "          stages: '*'\n",
+            &["unknown stage \\* in `stages`"],
+            "actions/oidc-assume@main",
+        ),
+        (
             "          stages: assume push\n          aws-region: eu-west-1\n",
             &["role-to-assume"],
             "actions/ecr-push@main",
