@@ -245,3 +245,14 @@ pub fn assert_readme_matches(action_yml: &Path, readme: &Path) {
         problems.join("\n")
     );
 }
+
+/// The names and defaults of an `action.yml`'s `inputs` (or `outputs`,
+/// whose defaults are `None`), in order.
+pub fn declared(action_yml: &Path, key: &str) -> Vec<(String, Option<String>)> {
+    let source = std::fs::read_to_string(action_yml).expect("action.yml");
+    let documents = YamlOwned::load_from_str(&source).expect("action.yml parses");
+    declared_rows(&documents[0], key)
+        .into_iter()
+        .map(|row| (row.name, row.default))
+        .collect()
+}

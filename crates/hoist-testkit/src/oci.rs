@@ -30,6 +30,27 @@ pub fn layer(name: &str, contents: &[u8]) -> Vec<u8> {
     builder.into_inner().expect("tar bytes")
 }
 
+/// A tar of files with their modes (`path`, `mode`, bytes), as a layer;
+/// parents are implied, as in the layers `COPY` makes.
+pub fn files_layer(files: &[(String, u32, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, mode, contents) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(contents.len() as u64);
+        header.set_mode(*mode);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder
+            .append_data(
+                &mut header,
+                path.trim_start_matches('/'),
+                contents.as_slice(),
+            )
+            .expect("tar layer");
+    }
+    builder.into_inner().expect("tar bytes")
+}
+
 /// An OCI image layout being written.
 pub struct Layout {
     dir: PathBuf,
@@ -61,9 +82,15 @@ impl Layout {
     /// Writes an image with these layers (uncompressed tars) for `platform`
     /// (`os/arch`), returning the manifest's descriptor.
     pub fn image(&self, platform: &str, layers: &[Vec<u8>]) -> Value {
+        self.image_with_config(platform, layers, json!({}))
+    }
+
+    /// [`Layout::image`] with the image config's `config` object
+    /// (`Entrypoint`, `Env`, `Labels`…).
+    pub fn image_with_config(&self, platform: &str, layers: &[Vec<u8>], run: Value) -> Value {
         let (os, arch) = platform.split_once('/').expect("os/arch");
         let diff_ids: Vec<String> = layers.iter().map(|l| sha256(l)).collect();
-        let config = json!({"architecture": arch, "os": os, "rootfs": {"type": "layers", "diff_ids": diff_ids}, "config": {}});
+        let config = json!({"architecture": arch, "os": os, "rootfs": {"type": "layers", "diff_ids": diff_ids}, "config": run});
         let config = self.blob(
             "application/vnd.oci.image.config.v1+json",
             config.to_string().as_bytes(),
