@@ -3,6 +3,7 @@
 //! symbolic link.
 
 use std::io::Write as _;
+#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
@@ -48,7 +49,8 @@ pub fn read(path: &Path) -> Result<Option<String>, PrivateFileError> {
 }
 
 /// Replaces the file with `contents`: mode 0600 (its directory 0700 when
-/// created), through a temp file and `rename`, so a reader never sees half.
+/// created) on Unix, the user profile's own ACLs on Windows, through a temp
+/// file and `rename`, so a reader never sees half.
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), PrivateFileError> {
     refuse_symlinks(path)?;
     let io_error = |source| PrivateFileError::Io {
@@ -56,19 +58,19 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), PrivateFileError> {
         source,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io_error)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder.create(dir).map_err(io_error)?;
     }
     let temp = path.with_extension(format!("hoist-{}", std::process::id()));
     let attempt = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(&temp)?;
         file.write_all(contents)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
