@@ -4,14 +4,16 @@
 //! cache hit, and the error for a ref without a release manifest.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
-use hoist_testkit::standin::{Response, Router, StandIn};
+use common::{Assets, VERSION, release_server, sha256_hex};
+use hoist_testkit::standin::StandIn;
 
-const VERSION: &str = "v1.2.3";
 const TARGETS: &[&str] = &[
     "x86_64-unknown-linux-gnu",
     "aarch64-unknown-linux-gnu",
@@ -24,19 +26,11 @@ fn asset(target: &str) -> Vec<u8> {
     format!("#!/bin/sh\necho sign for {target}\n").into_bytes()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A release server and a checkout of hoist whose `dist/` holds the
 /// installer and (unless `with_manifest` is false) a manifest for it.
 struct Release {
     server: StandIn,
-    served: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+    served: Assets,
     dir: tempfile::TempDir,
 }
 
@@ -46,16 +40,8 @@ impl Release {
             .iter()
             .map(|t| (format!("sign-{VERSION}-{t}"), asset(t)))
             .collect();
-        let served = Arc::new(Mutex::new(served));
-        let assets = Arc::clone(&served);
-        let router = Router::new().route("GET", "/{version}/{asset}", move |request| {
-            let assets = assets.lock().unwrap();
-            match (request.param("version"), assets.get(request.param("asset"))) {
-                (VERSION, Some(bytes)) => Response::new(200).body(bytes.clone()),
-                _ => Response::text(404, "Not Found"),
-            }
-        });
-        let server = StandIn::start(router);
+        let served: Assets = Arc::new(Mutex::new(served));
+        let server = release_server(&served);
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("checkout/dist");
         std::fs::create_dir_all(&dist).unwrap();

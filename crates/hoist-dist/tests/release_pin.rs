@@ -4,13 +4,15 @@
 //! digest, and a table of bad inputs that leave the tree untouched.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
 
-use hoist_testkit::standin::{Response, Router, StandIn};
+use common::{VERSION, release_server, sha256_hex};
 
-const VERSION: &str = "v1.2.3";
 const NAMES: &[&str] = &[
     "bump-manifest",
     "ecr-push",
@@ -30,14 +32,6 @@ const DIGEST: &str = "sha256:4c0ffee4c0ffee4c0ffee4c0ffee4c0ffee4c0ffee4c0ffee4c
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Every file under `dir`, by relative path.
@@ -227,15 +221,7 @@ fn the_installer_of_the_release_tree_installs_the_released_bytes() {
     let checkout = Checkout::new();
     let output = checkout.pin(&[VERSION, &checkout.asset_dir()]);
     assert!(output.status.success(), "{output:?}");
-    let assets = checkout.assets.clone();
-    let server = StandIn::start(
-        Router::new().route("GET", "/{version}/{asset}", move |request| {
-            match (request.param("version"), assets.get(request.param("asset"))) {
-                (VERSION, Some(bytes)) => Response::new(200).body(bytes.clone()),
-                _ => Response::text(404, "Not Found"),
-            }
-        }),
-    );
+    let server = release_server(&Arc::new(Mutex::new(checkout.assets.clone())));
     let cache = checkout.dir.path().join("tool-cache");
     let installed = Command::new("bash")
         .arg(checkout.tree().join("dist/install.sh"))
