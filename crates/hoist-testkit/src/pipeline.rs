@@ -16,7 +16,7 @@ use crate::act::{Act, ActResult};
 use crate::argocd::ArgoCdStandIn;
 use crate::fulcio::FulcioStandIn;
 use crate::github::{GitHubStandIn, TokenKind};
-use crate::oci::{Layout, layer};
+use crate::oci::{Layout, files_layer};
 use crate::oidc::OidcIssuer;
 use crate::rekor::RekorStandIn;
 use crate::sts::{StsFront, TrustPolicy};
@@ -226,7 +226,7 @@ impl Pipeline {
         }
         act.copy_dir(&hoist_root.join("actions"), "actions");
         act.copy_dir(&hoist_root.join("dist"), "dist");
-        self.service_files(&act);
+        self.service_files(&act, bin_dir);
         act.secret("AWS_ROLE_ARN", ROLE)
             .secret("GITOPS_TOKEN", GITOPS_TOKEN)
             .secret("ARGOCD_TOKEN", ARGOCD_TOKEN);
@@ -265,7 +265,7 @@ impl Pipeline {
 
     /// The service repository's files: its workflow, its prebuilt image,
     /// the trusted root of the local Sigstore.
-    fn service_files(&self, act: &Act) {
+    fn service_files(&self, act: &Act, bin_dir: &Path) {
         let caller = CALLER
             .replace("@GITOPS_URL@", &self.gitops().url())
             .replace("@REGISTRY@", &self.registry.host())
@@ -277,13 +277,18 @@ impl Pipeline {
         act.file(".github/workflows/ci.yml", &caller);
         let root = crate::fulcio::trusted_root(&self.fulcio, &self.rekor);
         act.file("sigstore/trusted_root.json", &root.to_string());
+        // A small real image: one static executable (hoist's own entrypoint
+        // binary stands in for the service) and its config, as buildx
+        // would write it.
+        let server = std::fs::read(bin_dir.join("hoist")).expect("the hoist binary is built");
         let layout = Layout::new(&act.repo().join("image"));
-        let image = layout.image(
+        let image = layout.image_with_config(
             "linux/amd64",
-            &[
-                layer("app/server", b"myshop-api 1.4.2"),
-                layer("etc/myshop/config", b"port=8080"),
-            ],
+            &[files_layer(&[
+                ("app/server".to_owned(), 0o755, server),
+                ("etc/myshop/config".to_owned(), 0o644, b"port=8080\n".to_vec()),
+            ])],
+            serde_json::json!({"Entrypoint": ["/app/server"], "ExposedPorts": {"8080/tcp": {}}}),
         );
         layout.finish(&image);
     }
