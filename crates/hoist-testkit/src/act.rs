@@ -106,25 +106,25 @@ impl Act {
     /// callers do) with a stand-in that copies the test repository into the
     /// workspace, since the real one would clone from GitHub.
     pub fn stand_in_checkout(&mut self, at: &str) -> &mut Self {
-        let dir = self.dir.path().join("checkout-stand-in");
-        std::fs::create_dir_all(&dir).expect("checkout dir");
-        std::fs::write(dir.join("action.yml"), CHECKOUT_STAND_IN).expect("checkout action");
-        self.local_repositories
-            .push(format!("actions/checkout@{at}={}", dir.display()));
-        self
+        self.stand_in("actions/checkout", at, CHECKOUT_STAND_IN)
     }
 
     /// Serves `<repository>@<at>` with an action that fails the job if it
     /// runs: act resolves every `uses:` of a job before it starts, skipped
     /// steps too, and the network is not there to fetch them.
     pub fn never_runs(&mut self, repository: &str, at: &str) -> &mut Self {
+        self.stand_in(repository, at, NEVER_RUNS)
+    }
+
+    /// Serves `<repository>@<at>` as the action `action_yml`.
+    fn stand_in(&mut self, repository: &str, at: &str, action_yml: &str) -> &mut Self {
         let dir = self
             .dir
             .path()
-            .join("never-runs")
+            .join("stand-ins")
             .join(repository.replace('/', "+"));
         std::fs::create_dir_all(&dir).expect("stand-in dir");
-        std::fs::write(dir.join("action.yml"), NEVER_RUNS).expect("stand-in action");
+        std::fs::write(dir.join("action.yml"), action_yml).expect("stand-in action");
         self.local_repositories
             .push(format!("{repository}@{at}={}", dir.display()));
         self

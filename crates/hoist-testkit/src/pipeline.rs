@@ -286,7 +286,11 @@ impl Pipeline {
             "linux/amd64",
             &[files_layer(&[
                 ("app/server".to_owned(), 0o755, server),
-                ("etc/myshop/config".to_owned(), 0o644, b"port=8080\n".to_vec()),
+                (
+                    "etc/myshop/config".to_owned(),
+                    0o644,
+                    b"port=8080\n".to_vec(),
+                ),
             ])],
             serde_json::json!({"Entrypoint": ["/app/server"], "ExposedPorts": {"8080/tcp": {}}}),
         );
