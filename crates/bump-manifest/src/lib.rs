@@ -106,6 +106,12 @@ impl Diagnostic for BumpError {
     fn hint(&self) -> Option<String> {
         Some(match self {
             Self::Input(error) => return error.hint(),
+            // app, env, tag and digest arrive from callers (a dispatch's
+            // payload, another job's outputs): say which value to fix.
+            Self::EditLine(error) if error.what.starts_with("input ") => format!(
+                "fix {}: the value a workflow passes (such as a repository_dispatch payload's field) is checked like any other input; nothing was changed",
+                error.what
+            ),
             Self::EditLine(_) => "write each edit as FILE:KEY.PATH=VALUE, such as charts/myshop-api/values-dev.yaml:image.tag=abc1234; nothing was changed".into(),
             Self::Repository(error) => return error.hint(),
             Self::Http(error) => return error.hint(),

@@ -113,15 +113,15 @@ fn a_hostile_payload_is_refused_and_nothing_is_written() {
     let rows = [
         (
             serde_json::json!({"app": "myshop-api", "tag": "1.0\nimage:\n  evil: 1", "env": "dev"}),
-            "tag",
+            "Hint: fix input `tag`",
         ),
         (
             serde_json::json!({"app": "../../etc", "tag": "1.0", "env": "dev"}),
-            "app",
+            "Hint: fix input `app`",
         ),
         (
             serde_json::json!({"app": "myshop-api", "tag": "1.0", "env": "prod/../../x"}),
-            "env",
+            "Hint: fix input `env`",
         ),
         (
             serde_json::json!({"app": "myshop-api", "tag": "1.0", "env": "qa"}),
