@@ -37,20 +37,6 @@ fn run(with: &str) -> hoist_testkit::act::ActResult {
     )
 }
 
-/// The distinct `::error` annotations in an act log (act marks those a step
-/// printed with ❗; the log also echoes each script's source).
-fn errors(log: &str) -> Vec<String> {
-    let mut found: Vec<String> = log
-        .lines()
-        .filter_map(|line| {
-            line.split_once("❗  ::error")
-                .map(|(_, rest)| rest.to_owned())
-        })
-        .collect();
-    found.dedup();
-    found
-}
-
 #[test]
 fn bad_inputs_fail_with_one_error_before_later_stages() {
     // (with:, the error's words, a stage that must not have started)
@@ -87,7 +73,7 @@ fn bad_inputs_fail_with_one_error_before_later_stages() {
     for (with, words, never) in rows {
         let result = run(with);
         assert_eq!(result.code, Some(1), "{with}\n{}", result.log);
-        let errors = errors(&result.log);
+        let errors = result.errors();
         assert_eq!(errors.len(), 1, "{with}: {errors:#?}\n{}", result.log);
         for word in *words {
             assert!(

@@ -133,15 +133,8 @@ fn a_hostile_payload_is_refused_and_nothing_is_written() {
         let before = remote.head("main");
         let result = dispatch(&remote, payload.clone());
         assert_eq!(result.code, Some(1), "{payload}\n{}", result.log);
-        let errors: Vec<&str> = result
-            .log
-            .lines()
-            .filter_map(|line| line.split_once("❗  ::error").map(|(_, e)| e))
-            .collect();
-        assert!(
-            !errors.is_empty() && errors.iter().all(|e| *e == errors[0]),
-            "{payload}: {errors:#?}"
-        );
+        let errors = result.errors();
+        assert!(errors.len() == 1, "{payload}: {errors:#?}");
         assert!(
             errors[0].contains(word),
             "{payload}: {:?} lacks {word:?}",

@@ -62,6 +62,24 @@ pub struct ActResult {
     pub log: String,
 }
 
+impl ActResult {
+    /// The `::error` annotations the steps printed (act marks them with ❗;
+    /// the log also echoes each script's source, which this skips), each
+    /// once where act repeats it for the composite actions around a step.
+    pub fn errors(&self) -> Vec<String> {
+        let mut found: Vec<String> = self
+            .log
+            .lines()
+            .filter_map(|line| {
+                line.split_once("❗  ::error")
+                    .map(|(_, rest)| rest.to_owned())
+            })
+            .collect();
+        found.dedup();
+        found
+    }
+}
+
 impl Default for Act {
     fn default() -> Self {
         Self::new()
