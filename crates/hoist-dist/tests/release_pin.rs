@@ -1,7 +1,8 @@
 //! `scripts/release-pin`, which turns a checkout into a release commit's
-//! tree: the manifest the installer then installs from, every nested hoist
-//! ref pinned and nothing else changed, the container image pinned by
-//! digest, and a table of bad inputs that leave the tree untouched.
+//! tree: the manifest (every asset, sorted, with its checksum) the installer
+//! then installs from, every nested hoist ref pinned and nothing else
+//! changed, the container image pinned by digest, and a table of bad inputs
+//! that leave the tree untouched.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -121,6 +122,13 @@ impl Checkout {
                 assets.insert(asset, bytes);
             }
         }
+        // The container entrypoint, built for linux only.
+        for target in &TARGETS[..2] {
+            let asset = format!("hoist-{VERSION}-{target}");
+            let bytes = format!("#!/bin/sh\necho hoist for {target}\n").into_bytes();
+            std::fs::write(asset_dir.join(&asset), &bytes).unwrap();
+            assets.insert(asset, bytes);
+        }
         Self { dir, assets }
     }
 
@@ -177,13 +185,20 @@ fn the_release_tree_has_the_manifest_and_every_hoist_ref_pinned() {
             })
         })
         .collect();
-    assert_eq!(lines.len(), NAMES.len() * TARGETS.len());
-    for (asset, bytes) in &checkout.assets {
-        assert!(
-            lines.contains(&format!("{}  {asset}", sha256_hex(bytes)).as_str()),
-            "{asset}"
-        );
-    }
+    // One line per asset (the six actions on five targets, the entrypoint on
+    // two), in the order of the asset names (BTreeMap's), nothing else.
+    let expected: Vec<String> = checkout
+        .assets
+        .iter()
+        .map(|(asset, bytes)| format!("{}  {asset}", sha256_hex(bytes)))
+        .collect();
+    assert_eq!(lines, expected);
+    assert_eq!(lines.len(), NAMES.len() * TARGETS.len() + 2);
+    assert_eq!(
+        manifest.lines().count(),
+        lines.len() + 3,
+        "a comment, the version, the base URL and the assets: {manifest}"
+    );
 
     // Every other change is a hoist ref moved from @main to the version, or
     // the container image pinned by digest; the rest is byte for byte.
@@ -244,6 +259,19 @@ fn the_installer_of_the_release_tree_installs_the_released_bytes() {
 }
 
 #[test]
+fn a_tree_without_the_reusable_workflows_is_pinned_too() {
+    let checkout = Checkout::new();
+    std::fs::remove_dir_all(checkout.tree().join(".github")).unwrap();
+    let output = checkout.pin(&[VERSION, &checkout.asset_dir()]);
+    assert!(output.status.success(), "{output:?}");
+    let one_step = std::fs::read_to_string(checkout.tree().join("action.yml")).unwrap();
+    assert!(!names_hoist_at_main(&one_step), "{one_step}");
+    assert!(one_step.contains(&format!("hoist-actions/hoist/actions/sign@{VERSION}")));
+    assert!(checkout.tree().join("dist/manifest").is_file());
+    assert!(!checkout.tree().join(".github").exists());
+}
+
+#[test]
 fn bad_inputs_are_refused_with_one_error_and_the_tree_untouched() {
     // (what, the arguments, after preparing the checkout; the error's words)
     type Row<'a> = (&'a str, &'a dyn Fn(&Checkout) -> Vec<String>, &'a str);
@@ -286,8 +314,64 @@ fn bad_inputs_are_refused_with_one_error_and_the_tree_untouched() {
             "sign-v1.2.3-x86_64-pc-windows-msvc.exe is missing",
         ),
         (
+            "an empty asset directory",
+            &|c| {
+                let empty = c.dir.path().join("empty");
+                std::fs::create_dir(&empty).unwrap();
+                vec![VERSION.into(), empty.display().to_string()]
+            },
+            "holds no assets",
+        ),
+        (
+            "another version's asset among them",
+            &|c| {
+                std::fs::write(
+                    Path::new(&c.asset_dir()).join("sign-v1.2.2-x86_64-unknown-linux-gnu"),
+                    b"old",
+                )
+                .unwrap();
+                vec![VERSION.into(), c.asset_dir()]
+            },
+            "'sign-v1.2.2-x86_64-unknown-linux-gnu', which is not an asset of v1.2.3",
+        ),
+        (
+            "an asset that differs from its .sha256",
+            &|c| {
+                std::fs::write(
+                    Path::new(&c.asset_dir())
+                        .join(format!("ecr-push-{VERSION}-aarch64-apple-darwin")),
+                    b"swapped after the build",
+                )
+                .unwrap();
+                vec![VERSION.into(), c.asset_dir()]
+            },
+            "but ecr-push-v1.2.3-aarch64-apple-darwin.sha256 says",
+        ),
+        (
             "a malformed digest",
             &|c| vec![VERSION.into(), c.asset_dir(), "sha256:xyz".into()],
+            "not an image digest",
+        ),
+        (
+            "a digest in upper case",
+            &|c| {
+                vec![
+                    VERSION.into(),
+                    c.asset_dir(),
+                    DIGEST.to_uppercase().replace("SHA256", "sha256"),
+                ]
+            },
+            "not an image digest",
+        ),
+        (
+            "a digest without its algorithm",
+            &|c| {
+                vec![
+                    VERSION.into(),
+                    c.asset_dir(),
+                    DIGEST.trim_start_matches("sha256:").into(),
+                ]
+            },
             "not an image digest",
         ),
         (
