@@ -11,13 +11,20 @@
 # http to loopback only), checked and cached; a mismatch is refused and
 # nothing is installed; a ref without a manifest (@main) is refused with what
 # to do instead. Errors are one `::error::` line on stdout and exit code 1.
+# PowerShell 7 (pwsh), as on GitHub's runners.
+#Requires -Version 7.0
 param([string] $Name = '')
 
 $ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version Latest
 
+# Straight to the process's stdout: Fail is also called inside expressions
+# whose output is assigned (`$os = switch …`), which would swallow
+# Write-Output.
 function Fail([string] $message) {
-    Write-Output "::error title=hoist installer::$message"
+    [Console]::Out.WriteLine("::error title=hoist installer::$message")
+    [Console]::Out.Flush()
     exit 1
 }
 
@@ -50,7 +57,7 @@ foreach ($line in Get-Content -LiteralPath $manifest) {
     $fields = $line.Trim() -split '\s+', 2
     if ($fields[0] -eq '' -or $fields[0].StartsWith('#')) { continue }
     $value = if ($fields.Count -gt 1) { $fields[1].Trim() } else { '' }
-    switch -regex ($fields[0]) {
+    switch -regex -casesensitive ($fields[0]) {
         '^version$' { $version = $value; continue }
         '^base-url$' { $base = $value; continue }
         '^[0-9a-f]{64}$' { $checksums[$value] = $fields[0]; continue }
@@ -66,9 +73,9 @@ if (-not $base) { Fail 'dist/manifest names no base-url%0AHint: set HOIST_DOWNLO
 $os = if ($env:RUNNER_OS) { $env:RUNNER_OS } elseif ($onWindows) { 'Windows' } elseif ($IsMacOS) { 'macOS' } else { 'Linux' }
 $arch = if ($env:RUNNER_ARCH) { $env:RUNNER_ARCH } else { [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString() }
 $os = switch ($os) {
-    'Linux' { 'unknown-linux-gnu' }
-    'macOS' { 'apple-darwin' }
-    'Windows' { 'pc-windows-msvc' }
+    { $_ -in 'Linux' } { 'unknown-linux-gnu' }
+    { $_ -in 'macOS', 'Darwin' } { 'apple-darwin' }
+    { $_ -in 'Windows' } { 'pc-windows-msvc' }
     default { Fail "no hoist build for the OS '$os'%0AHint: hoist is built for Linux, macOS and Windows; set HOIST_BIN_DIR to binaries built for this OS" }
 }
 $arch = switch ($arch) {
@@ -88,7 +95,16 @@ function Get-Sha256([string] $path) {
     (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
 }
 
-$cacheRoot = if ($env:RUNNER_TOOL_CACHE) { $env:RUNNER_TOOL_CACHE } else { Join-Path ([System.IO.Path]::GetTempPath()) 'hoist-cache' }
+# As install.sh: the runner's tool cache, else the user's cache directory.
+$cacheRoot = if ($env:RUNNER_TOOL_CACHE) {
+    $env:RUNNER_TOOL_CACHE
+} elseif ($env:XDG_CACHE_HOME) {
+    $env:XDG_CACHE_HOME
+} elseif ($onWindows -and $env:LOCALAPPDATA) {
+    $env:LOCALAPPDATA
+} else {
+    Join-Path $HOME '.cache'
+}
 $cache = Join-Path (Join-Path (Join-Path $cacheRoot 'hoist') $version) $target
 $binary = Join-Path $cache "$Name$suffix"
 if ((Test-Path -LiteralPath $binary -PathType Leaf) -and (Get-Sha256 $binary) -eq $expected) {
@@ -108,9 +124,12 @@ try {
         # Redirects are followed only to https (as install.sh's --proto-redir).
         $response = Invoke-WebRequest -Uri $url -OutFile $partial -MaximumRedirection 0 -SkipHttpErrorCheck -PassThru
         $hops = 0
+        $current = [Uri] $url
         while ($response.StatusCode -ge 300 -and $response.StatusCode -lt 400 -and $hops -lt 5) {
-            $next = [string] $response.Headers.Location
-            if ($next -notmatch '^https://') { throw "redirected to '$next', which is not https" }
+            $location = [string] ($response.Headers['Location'] | Select-Object -First 1)
+            $next = [Uri]::new($current, $location)
+            if ($next.Scheme -ne 'https') { throw "redirected to '$next', which is not https" }
+            $current = $next
             $response = Invoke-WebRequest -Uri $next -OutFile $partial -MaximumRedirection 0 -SkipHttpErrorCheck -PassThru
             $hops++
         }
