@@ -59,6 +59,12 @@ pub enum StoreError {
         /// git's message.
         stderr: String,
     },
+    /// A commit the question names is not a full commit id.
+    #[error("`{0}` is not a full commit id")]
+    BadCommit(String),
+    /// The server does not have the commit (no branch or tag reaches it).
+    #[error("the repository has no commit {0}")]
+    CommitMissing(String),
     /// git could not be started.
     #[error("could not run git")]
     NoGit(#[source] std::io::Error),
@@ -110,6 +116,8 @@ impl Diagnostic for StoreError {
             Self::NotAFile { .. } => "name the regular file itself; hoist does not follow symbolic links".into(),
             Self::NotText(_) | Self::TooLarge { .. } => "bump-manifest edits YAML text files only".into(),
             Self::Transient(_) => "the server or network failed repeatedly: re-run the job".into(),
+            Self::BadCommit(_) => "give the full 40-character commit id".into(),
+            Self::CommitMissing(_) => "check the commit: it must be on a branch or tag of the repository (a force-push may have dropped it)".into(),
             Self::Git { .. } | Self::BadAnswer { .. } => "this is unexpected: please report it with the step's log".into(),
             Self::NoGit(_) => "install git on the runner (GitHub-hosted runners have it)".into(),
             Self::Scratch(_) => "check that RUNNER_TEMP (or TMPDIR) is writable".into(),

@@ -139,6 +139,49 @@ impl GitStore {
         child.wait_with_output().map_err(StoreError::NoGit)
     }
 
+    /// Whether `newer` contains `older`, by git: fetches `newer`'s history
+    /// (commits only where the server allows filters; a scratch repository
+    /// that never fetched before, so it is not shallow) and asks
+    /// `merge-base --is-ancestor`. `older` missing from that history means
+    /// `newer` does not contain it. Both must be full commit ids.
+    pub fn contains(&self, newer: &str, older: &str) -> Result<bool, StoreError> {
+        self.git(
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--filter=tree:0",
+                "origin",
+                newer,
+            ],
+            None,
+        )
+        .map_err(|error| match error {
+            StoreError::Git { stderr, .. } if stderr.contains("not our ref") => {
+                StoreError::CommitMissing(newer.to_owned())
+            }
+            other => other,
+        })?;
+        let output = self.spawn(&["merge-base", "--is-ancestor", older, newer], None, &[])?;
+        // 0: an ancestor; 1: not one; 128: `older` is not in the history
+        // fetched, so not an ancestor either.
+        match output.status.code() {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ if self
+                .git(&["cat-file", "-e", &format!("{older}^{{commit}}")], None)
+                .is_err() =>
+            {
+                Ok(false)
+            }
+            _ => Err(classify(
+                &["merge-base"],
+                &String::from_utf8_lossy(&output.stderr),
+                &self.branch,
+            )),
+        }
+    }
+
     fn remote_ref(&self) -> String {
         format!("refs/remotes/origin/{}", self.branch)
     }

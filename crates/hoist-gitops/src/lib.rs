@@ -7,6 +7,7 @@
 //! [`land`] is the loop every writer shares: read at the tip, edit, commit,
 //! swap, and on a lost race start again from the new tip.
 
+pub mod ancestry;
 pub mod error;
 pub mod git;
 pub mod github;
@@ -15,6 +16,7 @@ pub mod remote;
 pub mod repo_path;
 pub mod store;
 
+pub use ancestry::Ancestry;
 pub use error::StoreError;
 pub use git::GitStore;
 pub use github::GitHubStore;
