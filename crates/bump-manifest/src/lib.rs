@@ -4,18 +4,21 @@
 //! The inputs become targets per file ([`edits`]); each attempt reads those
 //! files at the branch's tip, splices the new values in
 //! ([`hoist_manifest::apply`]), checks that nothing goes backwards
-//! ([`policy`]), and lands one commit by compare-and-swap
+//! ([`policy`]; for values that are not versions, by the build that wrote
+//! them: [`source`]), and lands one commit by compare-and-swap
 //! ([`hoist_gitops::land`]). A lost race starts again from the new tip.
 
 pub mod edits;
+mod lineage;
 pub mod message;
 pub mod policy;
 mod report;
 mod settings;
+pub mod source;
 pub mod spec;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use hoist_github::GitHubApi;
@@ -27,9 +30,13 @@ use hoist_manifest::{Change, EditError};
 use hoist_runner::{Diagnostic, FileCommandError, InputError, Location, Runner};
 
 pub use settings::{Backend, Settings};
+
+use policy::Policy;
 pub use spec::SPEC;
 
 use edits::{EditLineError, FileEdit};
+use lineage::{GitOpsHistory, Lineage, Verdict};
+use source::Source;
 
 /// The binary's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -155,7 +162,9 @@ struct FileResult {
 #[derive(Debug, Clone, Default)]
 struct Decision {
     files: Vec<FileResult>,
-    superseded: Vec<(RepoPath, Change)>,
+    /// The changes that would go backwards, with the newer build that
+    /// wrote the file when that is how it was found (else by version).
+    superseded: Vec<(RepoPath, Change, Option<Source>)>,
 }
 
 impl Decision {
@@ -184,7 +193,9 @@ fn decide(settings: &Settings, snapshot: &Snapshot) -> Result<Decision, PlanErro
             if let (Some(old), Some(new)) = (&change.old, &change.new)
                 && settings.policy.is_downgrade(old, new)
             {
-                decision.superseded.push((path.clone(), change.clone()));
+                decision
+                    .superseded
+                    .push((path.clone(), change.clone(), None));
             }
         }
         if !edited.changes.is_empty() {
@@ -255,19 +266,38 @@ pub fn run(runner: &mut Runner) -> Result<(), BumpError> {
         .build()
         .map_err(BumpError::Runtime)?;
     let env = runner.environment().clone();
+    let lineage = |history: GitOpsHistory| {
+        let source = settings.source.clone()?;
+        let repository = settings.source_repository.clone()?;
+        Some(Lineage::new(
+            source,
+            repository,
+            settings.github_token.clone(),
+            history,
+        ))
+    };
     match settings.backend {
         Backend::Git => {
-            let temp = env
-                .get("RUNNER_TEMP")
-                .filter(|t| !t.is_empty())
-                .map_or_else(std::env::temp_dir, Into::into);
+            let temp = lineage::runner_temp(runner);
             let mut store = GitStore::open(
                 &settings.repository,
                 &settings.branch,
                 settings.token.as_deref(),
                 &temp,
             )?;
-            runtime.block_on(bump(runner, &settings, &mut store))
+            let lineage = if settings.source_repository.is_some() {
+                let history: GitOpsHistory = hoist_gitops::History::for_repository(
+                    &settings.repository,
+                    None,
+                    settings.token.as_deref(),
+                    &temp,
+                )
+                .map_err(|e| e.to_string());
+                lineage(history)
+            } else {
+                None
+            };
+            runtime.block_on(bump(runner, &settings, &mut store, lineage))
         }
         Backend::GitHubApi { ref api, ref name } => {
             let http = HttpClient::new(&HttpOptions::new(SPEC.name, VERSION), &env)?;
@@ -278,17 +308,99 @@ pub fn run(runner: &mut Runner) -> Result<(), BumpError> {
                 backoff,
             };
             let token = settings.token.clone().unwrap_or_default();
-            let api = GitHubApi::new(
-                http,
-                policy,
-                Arc::new(SystemClock::default()),
-                api.clone(),
-                name.clone(),
-                &token,
-            );
-            let mut store = GitHubStore::new(api, &settings.branch);
-            runtime.block_on(bump(runner, &settings, &mut store))
+            let client = || {
+                GitHubApi::new(
+                    http.clone(),
+                    policy,
+                    Arc::new(SystemClock::default()),
+                    api.clone(),
+                    name.clone(),
+                    &token,
+                )
+            };
+            let mut store = GitHubStore::new(client(), &settings.branch);
+            let lineage = lineage(Ok(hoist_gitops::History::GitHub(client())));
+            runtime.block_on(bump(runner, &settings, &mut store, lineage))
         }
+    }
+}
+
+/// Why an attempt stopped before a plan.
+#[derive(Debug, thiserror::Error)]
+enum AttemptError {
+    /// The files could not be edited.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Which build last wrote these files (path and text at `commit`) must
+    /// be read first.
+    #[error("the history of {} file(s) must be read first", files.len())]
+    Lookup {
+        /// The tip the files were read at.
+        commit: String,
+        /// The files, with their text there.
+        files: Vec<(RepoPath, String)>,
+    },
+}
+
+/// What the history said, by file and the text the file had.
+type Verdicts = HashMap<(RepoPath, String), Verdict>;
+
+/// Whether `change` is compared by the build that wrote the old value:
+/// `policy: auto`, and the two values are not both versions.
+fn by_source(policy: Policy, change: &Change) -> bool {
+    let (Some(old), Some(new)) = (&change.old, &change.new) else {
+        return false;
+    };
+    policy == Policy::Auto
+        && old != new
+        && !(policy::version(old).is_some() && policy::version(new).is_some())
+}
+
+/// Adds the changes a newer build's write supersedes to `decision`; returns
+/// the files whose history is still unknown.
+fn apply_verdicts(
+    settings: &Settings,
+    decision: &mut Decision,
+    verdicts: &Verdicts,
+) -> Vec<(RepoPath, String)> {
+    let mut missing = Vec::new();
+    let mut superseded = Vec::new();
+    for file in &decision.files {
+        let changes: Vec<&Change> = file
+            .changes
+            .iter()
+            .filter(|change| by_source(settings.policy, change))
+            .collect();
+        if changes.is_empty() {
+            continue;
+        }
+        // A file whose text is what it was when its history was read has
+        // the same last writer.
+        match verdicts.get(&(file.path.clone(), file.before.clone())) {
+            Some(Verdict::Superseded(by)) => superseded.extend(
+                changes
+                    .into_iter()
+                    .map(|change| (file.path.clone(), change.clone(), Some(by.clone()))),
+            ),
+            Some(Verdict::Proceed) => {}
+            None => missing.push((file.path.clone(), file.before.clone())),
+        }
+    }
+    decision.superseded.extend(superseded);
+    missing
+}
+
+/// Asks the history about each file, as of `commit`.
+async fn look_up(
+    runner: &mut Runner,
+    lineage: &mut Lineage,
+    commit: &str,
+    files: Vec<(RepoPath, String)>,
+    verdicts: &mut Verdicts,
+) {
+    for (path, text) in files {
+        let verdict = lineage.verdict(runner, commit, &path).await;
+        verdicts.insert((path, text), verdict);
     }
 }
 
@@ -296,46 +408,87 @@ async fn bump<S: Store>(
     runner: &mut Runner,
     settings: &Settings,
     store: &mut S,
+    mut lineage: Option<Lineage>,
 ) -> Result<(), BumpError> {
     let paths = settings.paths();
+    let mut verdicts = Verdicts::new();
     if settings.dry_run {
         let snapshot = hoist_gitops::snapshot(store, &paths).await?;
-        let decision = decide(settings, &snapshot)?;
+        let mut decision = decide(settings, &snapshot)?;
+        if let Some(lineage) = &mut lineage {
+            // Nothing is known yet: this names every file to look up.
+            let missing = apply_verdicts(settings, &mut decision, &verdicts);
+            look_up(runner, lineage, &snapshot.commit, missing, &mut verdicts).await;
+            apply_verdicts(settings, &mut decision, &verdicts);
+        }
         return report::dry_run(runner, &snapshot.commit, &decision);
     }
-    let last = RefCell::new(Decision::default());
     let options = LandOptions {
         max_attempts: settings.max_attempts,
+        max_lost_races: hoist_gitops::MAX_LOST_RACES,
         backoff: Backoff::default().scaled_by_env(runner.environment()),
     };
     let clock = SystemClock::default();
-    let outcome = hoist_gitops::land(store, &paths, &options, &clock, |snapshot| {
-        let decision = decide(settings, snapshot)?;
-        let plan = if !decision.superseded.is_empty() {
-            Plan::Superseded
-        } else if decision.files.is_empty() {
-            Plan::Unchanged
-        } else {
-            Plan::Write {
-                files: decision
-                    .files
-                    .iter()
-                    .map(|f| (f.path.clone(), f.after.clone()))
-                    .collect(),
-                message: settings.message(&decision),
-                author: settings.author.clone(),
+    let checks = lineage.is_some();
+    let mut lookups = 0;
+    loop {
+        let last = RefCell::new(Decision::default());
+        let landed = hoist_gitops::land(store, &paths, &options, &clock, |snapshot| {
+            let mut decision = decide(settings, snapshot)?;
+            if checks {
+                let missing = apply_verdicts(settings, &mut decision, &verdicts);
+                if !missing.is_empty() {
+                    return Err(AttemptError::Lookup {
+                        commit: snapshot.commit.clone(),
+                        files: missing,
+                    });
+                }
+            }
+            let plan = if !decision.superseded.is_empty() {
+                Plan::Superseded
+            } else if decision.files.is_empty() {
+                Plan::Unchanged
+            } else {
+                Plan::Write {
+                    files: decision
+                        .files
+                        .iter()
+                        .map(|f| (f.path.clone(), f.after.clone()))
+                        .collect(),
+                    message: settings.message(&decision),
+                    author: settings.author.clone(),
+                }
+            };
+            *last.borrow_mut() = decision;
+            Ok(plan)
+        })
+        .await;
+        let outcome = match landed {
+            Ok(outcome) => outcome,
+            // The file changed since its history was read (or was never
+            // read): read it at this tip, then start again. Bounded like
+            // lost races are.
+            Err(LandError::Plan(AttemptError::Lookup { commit, files })) => {
+                lookups += 1;
+                if lookups > settings.max_attempts {
+                    return Err(BumpError::GaveUp {
+                        attempts: lookups - 1,
+                        last: "the files kept changing while their history was read".into(),
+                    });
+                }
+                if let Some(lineage) = &mut lineage {
+                    look_up(runner, lineage, &commit, files, &mut verdicts).await;
+                }
+                continue;
+            }
+            Err(LandError::Plan(AttemptError::Plan(error))) => return Err(BumpError::Plan(error)),
+            Err(LandError::Store(error)) => return Err(BumpError::Store(error)),
+            Err(LandError::GaveUp { attempts, last }) => {
+                return Err(BumpError::GaveUp { attempts, last });
             }
         };
-        *last.borrow_mut() = decision;
-        Ok::<_, PlanError>(plan)
-    })
-    .await
-    .map_err(|error| match error {
-        LandError::Plan(error) => BumpError::Plan(error),
-        LandError::Store(error) => BumpError::Store(error),
-        LandError::GaveUp { attempts, last } => BumpError::GaveUp { attempts, last },
-    })?;
-    report::outcome(runner, &outcome, &last.into_inner())
+        return report::outcome(runner, settings, &outcome, &last.into_inner());
+    }
 }
 
 /// The `previous` output: `FILE:KEY=OLD`, one per replaced value.
@@ -353,4 +506,32 @@ pub(crate) fn previous_lines<'a>(
         .map(|(key, old)| format!("{key}={old}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(old: &str, new: &str) -> Change {
+        Change {
+            key: "image.tag".into(),
+            line: 1,
+            old: Some(old.into()),
+            new: Some(new.into()),
+        }
+    }
+
+    #[test]
+    fn only_auto_compares_values_that_are_not_both_versions_by_source() {
+        assert!(by_source(
+            Policy::Auto,
+            &change("main-abc1234", "main-abc1233")
+        ));
+        assert!(by_source(Policy::Auto, &change("1.2.3", "main-abc1233")));
+        assert!(by_source(Policy::Auto, &change("sha256:aa", "sha256:bb")));
+        assert!(!by_source(Policy::Auto, &change("1.2.3", "1.2.4")));
+        assert!(!by_source(Policy::Auto, &change("main-a", "main-a")));
+        assert!(!by_source(Policy::Semver, &change("main-a", "main-b")));
+        assert!(!by_source(Policy::Always, &change("main-a", "main-b")));
+    }
 }

@@ -1,6 +1,6 @@
 //! The commit message: a template with `{name}` variables, then the
-//! trailers later steps read (`Hoist-Image`, `Hoist-Run`), then the
-//! sign-off.
+//! trailers later steps read (`Hoist-Image`, `Hoist-Run`, `Hoist-Source`),
+//! then the sign-off.
 
 /// The variables a commit-message template may use.
 pub const VARIABLES: [&str; 10] = [
@@ -39,6 +39,9 @@ pub struct MessageContext {
     pub actor: Option<String>,
     /// The commit the run built.
     pub sha: Option<String>,
+    /// The build's source, `owner/repo@<full sha>`, for the `Hoist-Source`
+    /// trailer.
+    pub source: Option<String>,
 }
 
 impl MessageContext {
@@ -104,6 +107,9 @@ pub fn render(template: Option<&str>, context: &MessageContext, signoff: Option<
     if let Some(run_url) = &context.run_url {
         trailers.push(format!("Hoist-Run: {run_url}"));
     }
+    if let Some(source) = &context.source {
+        trailers.push(format!("{}: {source}", crate::source::TRAILER));
+    }
     if let Some(who) = signoff {
         trailers.push(format!("Signed-off-by: {who}"));
     }
@@ -162,6 +168,7 @@ mod tests {
             run_url: Some("https://github.com/myorg/order-service/actions/runs/42".into()),
             actor: Some("octocat".into()),
             sha: Some("abc1234def".into()),
+            source: Some(format!("myorg/order-service@{}", "b".repeat(40))),
         }
     }
 
@@ -175,7 +182,9 @@ mod tests {
                  Source: https://github.com/myorg/order-service/actions/runs/42\n\
                  Image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-service@{digest}\n\n\
                  Hoist-Image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-service@{digest}\n\
-                 Hoist-Run: https://github.com/myorg/order-service/actions/runs/42\n"
+                 Hoist-Run: https://github.com/myorg/order-service/actions/runs/42\n\
+                 Hoist-Source: myorg/order-service@{}\n",
+                "b".repeat(40)
             )
         );
     }

@@ -3,11 +3,14 @@
 use hoist_gitops::Outcome;
 use hoist_runner::Runner;
 
-use crate::{BumpError, Decision, previous_lines};
+use crate::{BumpError, Decision, Settings, previous_lines};
 
-/// Sets the outputs and the summary after a landing (or a no-op).
+/// Sets the outputs and the summary after a landing (or a no-op), and
+/// exports the commit and the repository (the input as given) for later
+/// steps.
 pub(crate) fn outcome(
     runner: &mut Runner,
+    settings: &Settings,
     outcome: &Outcome,
     decision: &Decision,
 ) -> Result<(), BumpError> {
@@ -25,13 +28,20 @@ pub(crate) fn outcome(
             (tip, false, false)
         }
         Outcome::Superseded { tip } => {
-            for (path, change) in &decision.superseded {
-                runner.console().warning(&format!(
-                    "{path}: {} holds {}, newer than {}; nothing was written (policy: set `policy: always` to roll back)",
-                    change.key,
-                    change.old.as_deref().unwrap_or_default(),
-                    change.new.as_deref().unwrap_or_default()
-                ));
+            for (path, change, by) in &decision.superseded {
+                let old = change.old.as_deref().unwrap_or_default();
+                let new = change.new.as_deref().unwrap_or_default();
+                let warning = match (by, &settings.source) {
+                    (Some(by), Some(ours)) => format!(
+                        "{path}: {} holds {old}, written by a build of {by}, which contains this build's commit {}; {new} is older, so nothing was written (policy: set `policy: always` to roll back)",
+                        change.key, ours.commit
+                    ),
+                    _ => format!(
+                        "{path}: {} holds {old}, newer than {new}; nothing was written (policy: set `policy: always` to roll back)",
+                        change.key
+                    ),
+                };
+                runner.console().warning(&warning);
             }
             (tip, false, true)
         }
@@ -59,6 +69,7 @@ pub(crate) fn outcome(
     )?;
     runner.set_output("superseded", if superseded { "true" } else { "false" })?;
     runner.export_env("HOIST_GITOPS_COMMIT", commit)?;
+    runner.export_env("HOIST_GITOPS_REPOSITORY", &settings.repository_input)?;
     runner.summary(&summary(outcome, decision))?;
     Ok(())
 }
@@ -131,7 +142,7 @@ fn summary(outcome: &Outcome, decision: &Decision) -> String {
         }
     }
     let rows: Vec<_> = match outcome {
-        Outcome::Superseded { .. } => decision.superseded.iter().map(|(p, c)| (p, c)).collect(),
+        Outcome::Superseded { .. } => decision.superseded.iter().map(|(p, c, _)| (p, c)).collect(),
         _ => decision.changes().collect(),
     };
     if !rows.is_empty() {

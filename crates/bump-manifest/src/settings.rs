@@ -6,8 +6,10 @@ use hoist_runner::{InputError, Runner};
 use url::Url;
 
 use crate::edits::{self, Convention, FileEdit};
+use crate::lineage::SourceRepository;
 use crate::message::{self, MessageContext};
 use crate::policy::Policy;
+use crate::source::Source;
 use crate::{BumpError, Decision};
 
 /// How the repository is written.
@@ -29,6 +31,8 @@ pub enum Backend {
 pub struct Settings {
     /// The GitOps repository.
     pub repository: Repository,
+    /// The `repository` input exactly as given, for `HOIST_GITOPS_REPOSITORY`.
+    pub repository_input: String,
     /// The branch written.
     pub branch: String,
     /// The token, when one was given.
@@ -55,6 +59,15 @@ pub struct Settings {
     pub dry_run: bool,
     /// What the run says about itself, for the message.
     pub context: MessageContext,
+    /// The build's source (`GITHUB_REPOSITORY` at `GITHUB_SHA`), when the
+    /// run names one.
+    pub source: Option<Source>,
+    /// A token that can read the source repository, for `policy: auto`'s
+    /// ancestry question (`github-token`).
+    pub github_token: Option<String>,
+    /// Where the source's commits are compared: `{GITHUB_SERVER_URL}/owner/name`,
+    /// through `GITHUB_API_URL` unless the server is `file://`.
+    pub(crate) source_repository: Option<SourceRepository>,
 }
 
 impl Settings {
@@ -65,7 +78,8 @@ impl Settings {
             .env("GITHUB_SERVER_URL")
             .filter(|s| !s.is_empty())
             .unwrap_or("https://github.com");
-        let repository = Repository::parse(inputs.required("repository")?, server)?;
+        let repository_input = inputs.required("repository")?.to_owned();
+        let repository = Repository::parse(&repository_input, server)?;
         let branch = inputs.get("branch").unwrap_or("main").to_owned();
         if !hoist_gitops::is_branch_name(&branch) {
             return Err(InputError::invalid(
@@ -76,6 +90,11 @@ impl Settings {
             .into());
         }
         let token = inputs.get("token").map(String::from);
+        let github_token = inputs.get("github-token").map(String::from);
+        let api = runner
+            .env("GITHUB_API_URL")
+            .filter(|s| !s.is_empty())
+            .unwrap_or("https://api.github.com");
         let backend =
             match inputs.choice("backend", &["git", "github-api"])? {
                 Some("github-api") => {
@@ -90,10 +109,6 @@ impl Settings {
                         }
                         .into());
                     }
-                    let api = runner
-                        .env("GITHUB_API_URL")
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or("https://api.github.com");
                     Backend::GitHubApi {
                         api: hoist_http::parse_endpoint("GITHUB_API_URL", api)?,
                         name,
@@ -159,6 +174,21 @@ impl Settings {
             )),
             _ => None,
         };
+        let source = Source::from_run(
+            env("GITHUB_REPOSITORY").as_deref(),
+            env("GITHUB_SHA").as_deref(),
+        );
+        let source_repository = match &source {
+            Some(source) if policy == Policy::Auto => Some(SourceRepository {
+                repository: Repository::parse(&source.repository.to_string(), server)?,
+                api: if server.starts_with("file:") {
+                    None
+                } else {
+                    Some(hoist_http::parse_endpoint("GITHUB_API_URL", api)?)
+                },
+            }),
+            _ => None,
+        };
         let context = MessageContext {
             app: convention.as_ref().map(|c| c.app.clone()),
             env: convention.as_ref().map(|c| c.env.clone()),
@@ -167,10 +197,12 @@ impl Settings {
             run_url,
             actor: env("GITHUB_ACTOR"),
             sha: env("GITHUB_SHA"),
+            source: source.as_ref().map(Source::to_string),
             ..MessageContext::default()
         };
         Ok(Self {
             repository,
+            repository_input,
             branch,
             token,
             backend,
@@ -184,6 +216,9 @@ impl Settings {
             signoff: inputs.bool("signoff")?,
             dry_run: runner.dry_run(),
             context,
+            source,
+            github_token,
+            source_repository,
         })
     }
 

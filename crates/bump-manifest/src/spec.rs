@@ -46,13 +46,18 @@ pub static SPEC: ActionSpec = ActionSpec {
         )
         .default("auto"),
         InputSpec::new(
+            "github-token",
+            "A token that can read the source repository (contents: read): `policy: auto` asks its compare API whether a newer build already wrote a non-semver tag",
+        )
+        .kind(InputKind::Secret),
+        InputSpec::new(
             "create-missing",
             "Create keys, list entries and files that do not exist yet, instead of failing",
         )
         .kind(InputKind::Bool),
         InputSpec::new(
             "max-attempts",
-            "Attempts when other jobs push first (1 to 50)",
+            "Attempts for errors that may pass, such as a network or server error (1 to 50); a race lost to another writer is retried as long as others keep landing",
         )
         .default("10"),
         InputSpec::new(

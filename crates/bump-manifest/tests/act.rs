@@ -1,6 +1,6 @@
 //! The real `actions/bump-manifest/action.yml` through `act`, bumping a
 //! real bare repository, and a later step reading its outputs and the
-//! exported `HOIST_GITOPS_COMMIT`.
+//! exported `HOIST_GITOPS_COMMIT` and `HOIST_GITOPS_REPOSITORY`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -36,6 +36,7 @@ jobs:
           test "$CHANGED" = true
           test "$FILES" = apps/payments/overlays/dev/kustomization.yaml
           test "$COMMIT" = "$HOIST_GITOPS_COMMIT"
+          test "$HOIST_GITOPS_REPOSITORY" = "$GITOPS_URL"
           echo "landed-$COMMIT"
 "#;
 

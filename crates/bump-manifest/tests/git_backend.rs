@@ -37,6 +37,11 @@ fn a_kustomize_edit_changes_only_the_bytes_of_the_tag_and_lands_one_commit() {
     );
     assert_eq!(outputs["superseded"], "false");
     assert_eq!(result.exported_env()["HOIST_GITOPS_COMMIT"], head);
+    assert_eq!(
+        result.exported_env()["HOIST_GITOPS_REPOSITORY"],
+        remote.url(),
+        "the repository input as given, for wait-for-sync"
+    );
 
     let commits = remote.commits("main");
     assert_eq!(
@@ -210,6 +215,7 @@ fn dry_run_prints_the_diff_and_pushes_nothing() {
         result.stdout
     );
     assert_eq!(result.exported_env().get("HOIST_GITOPS_COMMIT"), None);
+    assert_eq!(result.exported_env().get("HOIST_GITOPS_REPOSITORY"), None);
 }
 
 #[test]

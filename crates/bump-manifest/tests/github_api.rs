@@ -40,6 +40,9 @@ fn a_bump_lands_as_a_commit_github_verifies() {
     let remote = github.remote();
     let head = remote.head("main");
     assert_eq!(outputs["commit-sha"], head);
+    let exported = result.exported_env();
+    assert_eq!(exported["HOIST_GITOPS_COMMIT"], head);
+    assert_eq!(exported["HOIST_GITOPS_REPOSITORY"], "bank-org/gitops-repo");
     assert_eq!(
         remote.read("main", KUSTOMIZE_FILE),
         replaced_once(KUSTOMIZE_DEV, "newTag: latest #", "newTag: abc1234 #")

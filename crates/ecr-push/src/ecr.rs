@@ -115,33 +115,7 @@ impl EcrError {
     }
 }
 
-/// An ECR private registry host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EcrHost {
-    /// The 12-digit account.
-    pub account: String,
-    /// The region.
-    pub region: String,
-}
-
-/// `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`, split.
-pub fn parse_ecr_host(host: &str) -> Option<EcrHost> {
-    let rest = host
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
-    let mut parts = rest.split('.');
-    let (account, dkr, ecr, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let ok = parts.next().is_none()
-        && dkr == "dkr"
-        && (ecr == "ecr" || ecr == "ecr-fips")
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && !region.is_empty();
-    ok.then(|| EcrHost {
-        account: account.to_owned(),
-        region: region.to_owned(),
-    })
-}
+pub use hoist_aws::ecr::EcrHost;
 
 /// The registry host and password `GetAuthorizationToken` hands out.
 /// `expiresAt` is not trusted: a token is used only by this run.
@@ -156,14 +130,7 @@ pub async fn login(client: &aws_sdk_ecr::Client) -> Result<(String, String), Ecr
         .first()
         .ok_or(EcrError::BadToken)?;
     let token = data.authorization_token().ok_or(EcrError::BadToken)?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(token)
-        .map_err(|_| EcrError::BadToken)?;
-    let decoded = String::from_utf8(decoded).map_err(|_| EcrError::BadToken)?;
-    let password = decoded
-        .strip_prefix("AWS:")
-        .ok_or(EcrError::BadToken)?
-        .to_owned();
+    let password = hoist_aws::ecr::password_of(token).ok_or(EcrError::BadToken)?;
     let host = data
         .proxy_endpoint()
         .map(|endpoint| {
@@ -283,26 +250,6 @@ pub fn write_docker_login(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ecr_hosts() {
-        assert_eq!(
-            parse_ecr_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
-            Some(EcrHost {
-                account: "123456789012".into(),
-                region: "eu-west-1".into()
-            })
-        );
-        assert!(parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn").is_some());
-        for other in [
-            "ghcr.io",
-            "127.0.0.1:5000",
-            "12345.dkr.ecr.eu-west-1.amazonaws.com",
-            "public.ecr.aws",
-        ] {
-            assert_eq!(parse_ecr_host(other), None, "{other}");
-        }
-    }
 
     #[test]
     fn docker_login_merges_and_keeps_other_entries() {

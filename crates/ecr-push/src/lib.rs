@@ -276,7 +276,7 @@ fn choose_login(
     let Some(registry) = &settings.registry else {
         return Ok(Login::Ecr);
     };
-    if ecr::parse_ecr_host(registry).is_some() {
+    if ecr::EcrHost::parse(registry).is_some() {
         return Ok(Login::Ecr);
     }
     if let Some(credentials) = docker_config::credentials(env, registry)? {
@@ -315,7 +315,7 @@ async fn ecr_client(
         settings
             .registry
             .as_deref()
-            .and_then(ecr::parse_ecr_host)
+            .and_then(ecr::EcrHost::parse)
             .map(|host| host.region)
     });
     let config = hoist_aws::sdk_config(http, region).await;
@@ -469,6 +469,7 @@ fn publish(
     runner.set_output("digest", digest.as_str())?;
     runner.set_output("image", &image)?;
     runner.set_output("tags", &tags.join("\n"))?;
+    runner.set_output("tag", tags.first().map_or("", String::as_str))?;
     runner.set_output("registry", host)?;
     runner.set_output("pushed-bytes", &report.pushed_bytes.to_string())?;
     runner.set_output("reused-blobs", &report.reused_blobs.to_string())?;

@@ -90,6 +90,10 @@ pub static SPEC: ActionSpec = ActionSpec {
             description: "The tags, one per line",
         },
         OutputSpec {
+            name: "tag",
+            description: "The first tag: the one to write into the GitOps repository",
+        },
+        OutputSpec {
             name: "registry",
             description: "The registry host",
         },

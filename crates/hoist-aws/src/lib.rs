@@ -5,7 +5,10 @@
 //! (system roots, `SSL_CERT_FILE`, `ca-bundle`), and the proxy the
 //! environment names. [`sdk_config`] loads region and credentials the way
 //! the AWS SDKs do (environment keys, `AWS_PROFILE`, `credential_process`,
-//! `AWS_ENDPOINT_URL_<SERVICE>`), over that client.
+//! `AWS_ENDPOINT_URL_<SERVICE>`), over that client. [`ecr`] logs in to an
+//! ECR registry through `GetAuthorizationToken`.
+
+pub mod ecr;
 
 use std::path::Path;
 

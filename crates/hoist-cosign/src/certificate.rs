@@ -632,6 +632,8 @@ pub(crate) mod tests {
         pub(crate) issuer: Option<&'a str>,
         /// Fulcio's deprecated `.1` extension (raw bytes).
         pub(crate) legacy_issuer: Option<&'a str>,
+        /// Other Fulcio extensions `.N`: raw for N < 8, else UTF8String.
+        pub(crate) extensions: &'a [(u64, &'a str)],
         pub(crate) code_signing: bool,
         pub(crate) sct: SctMode,
     }
@@ -643,6 +645,7 @@ pub(crate) mod tests {
                 email: None,
                 issuer: Some(ISSUER),
                 legacy_issuer: None,
+                extensions: &[],
                 code_signing: true,
                 sct: SctMode::Valid,
             }
@@ -791,6 +794,17 @@ pub(crate) mod tests {
                 let mut utf8 = der_header(0x0c, issuer.len());
                 utf8.extend_from_slice(issuer.as_bytes());
                 params.custom_extensions.push(fulcio(8, utf8));
+            }
+            for &(n, value) in spec.extensions {
+                let content = match n < 8 {
+                    true => value.as_bytes().to_vec(),
+                    false => {
+                        let mut utf8 = der_header(0x0c, value.len());
+                        utf8.extend_from_slice(value.as_bytes());
+                        utf8
+                    }
+                };
+                params.custom_extensions.push(fulcio(n, content));
             }
             let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
             if spec.sct != SctMode::Absent {

@@ -72,7 +72,8 @@ pub enum Trust {
 pub struct Keyless {
     /// The Sigstore instance's CAs, CT logs and transparency logs.
     pub root: TrustedRoot,
-    /// The identity and OIDC issuer the certificate must name.
+    /// The identity and OIDC issuer the certificate must name, and the
+    /// extensions it must carry (pins).
     pub identity: Identity,
 }
 
@@ -240,6 +241,10 @@ impl<'a> Verifier<'a> {
         keyless
             .identity
             .check(&certificate)
+            .map_err(|e| Rejection::Identity(format!("{e}")))?;
+        keyless
+            .identity
+            .check_pins(&certificate)
             .map_err(|e| Rejection::Identity(format!("{e}")))?;
         let key = PublicKey::from_spki_der(certificate.public_key_spki())
             .map_err(|e| Rejection::Certificate(format!("the certificate's key: {e}")))?;

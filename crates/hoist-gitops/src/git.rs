@@ -182,6 +182,56 @@ impl GitStore {
         }
     }
 
+    /// The commits among the last `depth` of `commit`'s history that
+    /// touched `path`, newest first: a fetch of that history (trees, no
+    /// blobs where the server allows filters), then `git log`.
+    pub fn commits_touching(
+        &self,
+        commit: &str,
+        path: &RepoPath,
+        depth: usize,
+    ) -> Result<Vec<crate::PathCommit>, StoreError> {
+        let depth_arg = format!("--depth={depth}");
+        self.git(
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                &depth_arg,
+                "--filter=blob:none",
+                "origin",
+                commit,
+            ],
+            None,
+        )?;
+        let count = depth.to_string();
+        let log = self.git_with(
+            &[
+                "log",
+                "-z",
+                "--format=%H%n%B",
+                "-n",
+                &count,
+                commit,
+                "--",
+                path.as_str(),
+            ],
+            None,
+            &[("GIT_LITERAL_PATHSPECS", "1")],
+        )?;
+        Ok(log
+            .split(|b| *b == 0)
+            .filter_map(|entry| {
+                let entry = String::from_utf8_lossy(entry);
+                let (sha, message) = entry.trim_start_matches('\n').split_once('\n')?;
+                Some(crate::PathCommit {
+                    sha: sha.to_owned(),
+                    message: message.to_owned(),
+                })
+            })
+            .collect())
+    }
+
     fn remote_ref(&self) -> String {
         format!("refs/remotes/origin/{}", self.branch)
     }

@@ -4,8 +4,10 @@
 //! the caller decide what they should become, commit on that tip, move the
 //! branch by compare-and-swap. When someone else landed first, the edit is
 //! made again on the fresh files — never a textual rebase — after a
-//! full-jitter backoff. Errors that cannot pass (credentials, protected
-//! branches, hooks, bad files) end the loop at once.
+//! full-jitter backoff. A lost race is someone else's progress, so it is
+//! retried as long as others keep landing ([`MAX_LOST_RACES`]); errors
+//! that may pass are retried up to `max_attempts`; errors that cannot pass
+//! (credentials, protected branches, hooks, bad files) end the loop at once.
 
 use std::collections::BTreeMap;
 
@@ -64,11 +66,19 @@ pub enum Outcome {
     },
 }
 
+/// Races a writer may lose before it gives up: each lost race is another
+/// writer's commit landing, so a writer loses at most as many as there are
+/// writers racing it; 256 is GitHub's largest matrix. The bound holds when
+/// something keeps moving the branch for ever.
+pub const MAX_LOST_RACES: u32 = 256;
+
 /// How hard to try.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LandOptions {
-    /// Attempts in all (a lost race or a transient error uses one).
+    /// Attempts that end in an error that may pass (the network, a 5xx).
     pub max_attempts: u32,
+    /// Races lost to another writer (see [`MAX_LOST_RACES`]).
+    pub max_lost_races: u32,
     /// The wait between attempts.
     pub backoff: Backoff,
 }
@@ -82,7 +92,8 @@ pub enum LandError<E: std::error::Error + 'static> {
     /// Reading or writing the repository failed in a way that cannot pass.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Every attempt lost the race to another writer, or failed transiently.
+    /// Too many attempts failed transiently, or lost the race to another
+    /// writer.
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp {
         /// Attempts made.
@@ -112,12 +123,17 @@ pub async fn land<S: Store, E: std::error::Error + 'static>(
     clock: &dyn Clock,
     mut plan: impl FnMut(&Snapshot) -> Result<Plan, E>,
 ) -> Result<Outcome, LandError<E>> {
-    let mut last = String::new();
-    for attempt in 1..=options.max_attempts.max(1) {
+    let (mut failed, mut lost) = (0, 0);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         if attempt > 1 {
-            clock.sleep(options.backoff.delay(attempt - 1)).await;
+            // The ceiling stops growing long before the exponent matters.
+            clock
+                .sleep(options.backoff.delay((attempt - 1).min(16)))
+                .await;
         }
-        match try_once(store, paths, &mut plan).await {
+        let last = match try_once(store, paths, &mut plan).await {
             Ok(Some(outcome)) => {
                 return Ok(match outcome {
                     Outcome::Landed { commit, .. } => Outcome::Landed {
@@ -127,15 +143,24 @@ pub async fn land<S: Store, E: std::error::Error + 'static>(
                     other => other,
                 });
             }
-            Ok(None) => last = "another writer moved the branch first".into(),
-            Err(LandError::Store(error)) if error.is_transient() => last = error.to_string(),
+            Ok(None) => {
+                lost += 1;
+                (lost >= options.max_lost_races.max(1))
+                    .then(|| "another writer moved the branch first, every time".to_owned())
+            }
+            Err(LandError::Store(error)) if error.is_transient() => {
+                failed += 1;
+                (failed >= options.max_attempts.max(1)).then(|| error.to_string())
+            }
             Err(error) => return Err(error),
+        };
+        if let Some(last) = last {
+            return Err(LandError::GaveUp {
+                attempts: attempt,
+                last,
+            });
         }
     }
-    Err(LandError::GaveUp {
-        attempts: options.max_attempts.max(1),
-        last,
-    })
 }
 
 /// One attempt; `Ok(None)` when the race was lost.

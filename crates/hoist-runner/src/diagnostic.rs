@@ -50,6 +50,23 @@ pub fn render(error: &dyn Diagnostic) -> String {
     text
 }
 
+/// The error and its causes on one line, `: `-joined (a cause whose words
+/// the text already holds is not repeated): for a warning or a debug line,
+/// where an error is reported but does not end the step.
+pub fn one_line(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

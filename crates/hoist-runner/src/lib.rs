@@ -41,7 +41,7 @@ pub mod spec;
 pub mod values;
 
 pub use console::{Console, Level, Mode};
-pub use diagnostic::{Diagnostic, Location, render};
+pub use diagnostic::{Diagnostic, Location, one_line, render};
 pub use files::FileCommandError;
 pub use inputs::{InputError, Inputs};
 pub use runner::{Environment, Runner, main, run};

@@ -157,6 +157,15 @@ impl Act {
         self
     }
 
+    /// Names `https://github.com/<owner_name>.git` as the repository's
+    /// `origin`, which act reads `github.repository` from (it is
+    /// `nektos/act` without one).
+    pub fn origin(&self, owner_name: &str) -> &Self {
+        let url = format!("https://github.com/{owner_name}.git");
+        git(&self.repo(), &["remote", "add", "origin", &url]);
+        self
+    }
+
     /// The repository's root.
     pub fn repo(&self) -> std::path::PathBuf {
         self.dir.path().join("repo")

@@ -69,18 +69,74 @@ impl ArgoCdStandIn {
     /// the revision it ran to the new tip (a refresh, the sync, Progressing,
     /// Healthy), so a wait for the new commit ends healthy.
     pub fn follow(&self, name: &str, git_dir: &std::path::Path, branch: &str) {
+        self.follow_with(name, git_dir, branch, Follow::every_request());
+    }
+
+    /// Adds the app `name` following `branch` of the bare git repository
+    /// `git_dir` as `follow` says: Synced and Healthy at the branch's tip
+    /// now. With a [`Follow::path`], it plays Argo CD in a monorepo: at each
+    /// poll (every [`Follow::poll_every`] requests to the stand-in, a
+    /// `?refresh=` of the app, or [`ArgoCdStandIn::poll`]) an app at rest
+    /// compares the branch's tip *then* — commits that landed between two
+    /// polls are never compared on their own. A tip that changed nothing
+    /// under the path only moves `status.sync.revision` (and
+    /// `reconciledAt`): still Synced, no operation, `operationState` the
+    /// last sync's. A tip that changed the path is compared (OutOfSync),
+    /// auto-synced (Running, Succeeded), reconciled Progressing, Healthy,
+    /// one step a read. An app still playing a sync is looked at again at
+    /// the next poll.
+    pub fn follow_with(&self, name: &str, git_dir: &std::path::Path, branch: &str, follow: Follow) {
         let tip = crate::peers::git(git_dir, &["rev-parse", branch]);
         let tip = tip.trim();
         let now = i64::try_from(crate::github::unix_now()).unwrap_or(0);
-        self.add_app(name, Timeline::at(steps::deployed(name, tip, now), now));
+        let mut app = steps::deployed(name, tip, now);
+        branch.clone_into(&mut app.source.target_revision);
+        if let Some(path) = &follow.path {
+            path.trim_end_matches('/').clone_into(&mut app.source.path);
+        }
+        self.add_app(name, Timeline::at(app, now));
         self.hub.state().followers.insert(
             name.to_owned(),
             Follower {
                 git_dir: git_dir.to_owned(),
                 branch: branch.to_owned(),
                 seen: tip.to_owned(),
+                follow,
+                clock: now,
+                syncs: 0,
+                compared: vec![tip.to_owned()],
             },
         );
+    }
+
+    /// Argo CD's poll, now: every following app looks at its branch's tip
+    /// (see [`ArgoCdStandIn::follow_with`]), and the streams are woken.
+    pub fn poll(&self) {
+        self.hub.state().follow_branches(Poll::All);
+        self.server.bell().ring();
+    }
+
+    /// When (wall clock, for reports only) `name` last came to rest: its
+    /// sync played through to its last state. A commit that changed
+    /// nothing of the app does not move it.
+    pub fn settled_at(&self, name: &str) -> Option<std::time::Instant> {
+        self.hub.state().live(name).settled_at
+    }
+
+    /// How many times a following app started a sync (an operation).
+    pub fn syncs_started(&self, name: &str) -> usize {
+        self.hub.state().followers.get(name).map_or(0, |f| f.syncs)
+    }
+
+    /// The revisions a following app compared, in order (its first tip
+    /// included): what Argo CD saw, never the commits between two polls.
+    pub fn compared(&self, name: &str) -> Vec<String> {
+        self.hub
+            .state()
+            .followers
+            .get(name)
+            .map(|f| f.compared.clone())
+            .unwrap_or_default()
     }
 
     /// Accepts `token` too, for apps in `project` only (a project role's
@@ -249,14 +305,102 @@ struct State {
     stream_ends: VecDeque<(usize, Chunk)>,
     /// Apps that follow a git branch ([`ArgoCdStandIn::follow`]).
     followers: BTreeMap<String, Follower>,
+    /// Requests that looked at an app, for the followers' poll interval.
+    requests: usize,
+}
+
+impl Follower {
+    /// What the app plays now that its branch is at `tip`, from `app`,
+    /// and whether the tip changed the app.
+    fn next(&mut self, app: &model::App, tip: &str) -> (Timeline, bool) {
+        let Some(path) = &self.follow.path else {
+            self.syncs += 1;
+            return (presets::stale_then_auto_sync(&self.seen, tip), true);
+        };
+        let now = i64::try_from(crate::github::unix_now()).unwrap_or(0);
+        let now = now.max(self.clock + 5);
+        let range = format!("{}..{tip}", self.seen);
+        let changed = crate::peers::git(
+            &self.git_dir,
+            &[
+                "diff",
+                "--name-only",
+                &range,
+                "--",
+                path.trim_end_matches('/'),
+            ],
+        );
+        let mut app = app.clone();
+        if changed.trim().is_empty() {
+            // Nothing of this app changed: compared at the tip, still
+            // Synced, no operation; the last sync's state stays.
+            tip.clone_into(&mut app.sync.revision);
+            app.reconciled_at = Some(now);
+            return (Timeline::at(app, now), false);
+        }
+        self.syncs += 1;
+        steps::compared(&mut app, tip, now);
+        (presets::auto_synced(Timeline::at(app, now), tip), true)
+    }
+}
+
+/// How an app follows its branch ([`ArgoCdStandIn::follow_with`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follow {
+    /// The app's path in the repository (`apps/<name>`, `envs/dev/<name>`):
+    /// a new tip that changed nothing under it starts no sync. `None`:
+    /// every new tip changes the app, and the app replays
+    /// [`presets::stale_then_auto_sync`] from the revision it ran, even
+    /// mid-sync (what [`ArgoCdStandIn::follow`] does).
+    pub path: Option<String>,
+    /// Argo CD's poll interval (three minutes by default), counted in
+    /// requests to the stand-in, never on a clock: the tip is looked at on
+    /// every `n`-th request. `None`: only at a refresh or
+    /// [`ArgoCdStandIn::poll`].
+    pub poll_every: Option<usize>,
+}
+
+impl Follow {
+    /// Every request looks at the tip; every new tip changes the app.
+    pub fn every_request() -> Self {
+        Self {
+            path: None,
+            poll_every: Some(1),
+        }
+    }
+
+    /// The app at `path`, polled every `requests` requests.
+    pub fn path(path: &str, requests: usize) -> Self {
+        Self {
+            path: Some(path.to_owned()),
+            poll_every: Some(requests.max(1)),
+        }
+    }
 }
 
 /// An app following a branch of a GitOps repository.
 struct Follower {
     git_dir: std::path::PathBuf,
     branch: String,
-    /// The tip the app last started deploying.
+    /// The tip the app last compared.
     seen: String,
+    follow: Follow,
+    /// The stand-in clock: when the app's last state is.
+    clock: model::Time,
+    /// Syncs started.
+    syncs: usize,
+    /// Revisions compared, in order.
+    compared: Vec<String>,
+}
+
+/// Which following apps look at their branch.
+#[derive(Debug, Clone, Copy)]
+enum Poll<'a> {
+    /// A request: the apps whose poll interval is up, and `refreshed`
+    /// (an app a `?refresh=` names).
+    Request { refreshed: Option<&'a str> },
+    /// Every following app.
+    All,
 }
 
 impl Hub {
@@ -272,20 +416,45 @@ impl Hub {
 }
 
 impl State {
-    /// Restarts each following app whose branch moved: it now deploys the
-    /// new tip, from the revision it ran.
-    fn follow_branches(&mut self) {
+    /// The following apps whose poll is due look at their branch's tip
+    /// (see [`ArgoCdStandIn::follow_with`]).
+    fn follow_branches(&mut self, poll: Poll<'_>) {
+        if let Poll::Request { .. } = poll {
+            self.requests += 1;
+        }
+        let requests = self.requests;
         for (name, follower) in &mut self.followers {
+            let due = match poll {
+                Poll::All => true,
+                Poll::Request { refreshed } => {
+                    refreshed == Some(name.as_str())
+                        || follower
+                            .follow
+                            .poll_every
+                            .is_some_and(|n| requests.is_multiple_of(n))
+                }
+            };
+            let Some(live) = self.apps.get_mut(name) else {
+                continue;
+            };
+            if !due || (follower.follow.path.is_some() && !live.settled()) {
+                continue;
+            }
             let tip = crate::peers::git(&follower.git_dir, &["rev-parse", &follower.branch]);
-            let tip = tip.trim();
+            let tip = tip.trim().to_owned();
             if tip == follower.seen {
                 continue;
             }
-            let timeline = presets::stale_then_auto_sync(&follower.seen, tip).named(name);
-            if let Some(live) = self.apps.get_mut(name) {
-                *live = Live::new(timeline, live.resource_version() + 1);
+            let (timeline, changed) = follower.next(live.app(), &tip);
+            follower.clock = timeline.now();
+            let settled_at = live.settled_at;
+            *live = Live::new(timeline.named(name), live.resource_version() + 1);
+            if !changed {
+                // Health did not change: the app has been at rest since.
+                live.settled_at = settled_at;
             }
-            tip.clone_into(&mut follower.seen);
+            follower.compared.push(tip.clone());
+            follower.seen = tip;
         }
     }
 
@@ -321,8 +490,15 @@ impl State {
     /// names a project.
     fn find(&mut self, request: &Request) -> Result<&mut Live, ApiError> {
         let access = self.authenticate(request)?;
-        self.follow_branches();
         let name = request.param("name").to_owned();
+        let refresh = request.method == "GET"
+            && request
+                .query_param("refresh")
+                .is_some_and(|r| !r.is_empty());
+        // A refresh makes Argo CD compare the branch's tip at once.
+        self.follow_branches(Poll::Request {
+            refreshed: refresh.then_some(name.as_str()),
+        });
         let namespace = request
             .query_param("appNamespace")
             .filter(|ns| !ns.is_empty())

@@ -35,7 +35,11 @@
 //! SAN URI `https://github.com/{job_workflow_ref}`, a critical key usage
 //! (digital signature), the code-signing EKU, the `1.3.6.1.4.1.57264.1.*`
 //! extensions from the claims (`.1`–`.6` raw, `.8`–`.24` DER UTF8Strings;
-//! one whose claim is missing or empty is left out) and, last, an embedded
+//! one whose claim is missing or empty is left out; for a reusable workflow
+//! the SAN and `.9` are the called workflow's `job_workflow_ref`, while
+//! `.5`/`.12` (repository), `.6`/`.14` (ref), `.18` (`workflow_ref`, the
+//! caller's workflow file) and `.2`/`.20` (`event_name`) are the caller's,
+//! see [`OidcIssuer::call_reusable_workflow`]) and, last, an embedded
 //! SCT (RFC 6962 v1, `precert_entry`) from a test CT log. The CA (a P-384
 //! root and a P-384 intermediate with path length 0) and the CT log key
 //! (P-256) are fresh per stand-in. [`trusted_root`] describes it (with a
@@ -1226,6 +1230,68 @@ mod tests {
         world.issuer.set_claim("environment", "production");
         let leaf = certificate(&issue_chain(&world)[0]);
         assert_eq!(fulcio_value(&leaf, 23).as_deref(), Some("production"));
+    }
+
+    #[test]
+    fn a_reusable_workflow_call_is_certified_as_the_called_workflow_for_the_caller() {
+        use crate::oidc::SHIP_WORKFLOW_REF;
+        let world = world();
+        world
+            .issuer
+            .call_reusable_workflow("bank-org/payments-api", SHIP_WORKFLOW_REF);
+        let token = token(&world.issuer, "sigstore");
+        let signer = Signer::new(Curve::P256);
+        let (status, answer) = post(
+            &world.fulcio,
+            Some(&token),
+            &signer.body("repo:bank-org/payments-api:ref:refs/heads/main"),
+        );
+        assert_eq!(status, 200, "{answer}");
+        let leaf = certificate(
+            answer["signedCertificateEmbeddedSct"]["chain"]["certificates"][0]
+                .as_str()
+                .expect("a leaf"),
+        );
+        let (_, san) = leaf
+            .tbs_certificate
+            .get::<SubjectAltName>()
+            .expect("extensions")
+            .expect("a SAN");
+        let ship = format!("https://github.com/{SHIP_WORKFLOW_REF}");
+        match &san.0[..] {
+            [GeneralName::UniformResourceIdentifier(uri)] => assert_eq!(uri.as_str(), ship),
+            other => panic!("SAN {other:?}"),
+        }
+        // The signer is the called workflow; the source, its ref, the
+        // trigger and the build config are the caller's.
+        let caller = "https://github.com/bank-org/payments-api";
+        for (n, value) in [
+            (2, "push".to_owned()),
+            (5, "bank-org/payments-api".to_owned()),
+            (6, "refs/heads/main".to_owned()),
+            (9, ship.clone()),
+            (10, "fedcba9876543210fedcba9876543210fedcba98".to_owned()),
+            (12, caller.to_owned()),
+            (14, "refs/heads/main".to_owned()),
+            (16, "https://github.com/bank-org".to_owned()),
+            (
+                18,
+                format!("{caller}/.github/workflows/ci.yaml@refs/heads/main"),
+            ),
+            (19, SHA.to_owned()),
+            (20, "push".to_owned()),
+            (21, format!("{caller}/actions/runs/4242/attempts/1")),
+            (
+                24,
+                "repo:bank-org/payments-api:ref:refs/heads/main".to_owned(),
+            ),
+        ] {
+            assert_eq!(
+                fulcio_value(&leaf, n).as_deref(),
+                Some(value.as_str()),
+                ".{n}"
+            );
+        }
     }
 
     #[test]

@@ -66,9 +66,11 @@ impl GitHubStandIn {
     pub fn start(owner: &str, repo: &str, remote: GitRemote, token: &str) -> Self {
         let store = Store::new(remote.path());
         let mut state = State {
+            // A new repository's settings: GitHub Actions may not create
+            // pull requests, and auto-merge is off.
             settings: Settings {
-                forbid_actions_pull_requests: false,
-                allow_auto_merge: true,
+                forbid_actions_pull_requests: true,
+                allow_auto_merge: false,
             },
             ..State::default()
         };
@@ -116,15 +118,15 @@ impl GitHubStandIn {
     /// The repository setting "Allow GitHub Actions to create and approve
     /// pull requests", off: the workflow's token gets 403 "GitHub Actions is
     /// not permitted to create or approve pull requests." when it opens
-    /// one. Allowed unless a test says so (new repositories on GitHub start
-    /// with it off).
+    /// one. Off, as in a new repository, unless a test turns it on.
     pub fn forbid_actions_pull_requests(&self, forbid: bool) {
         self.hub.state().settings.forbid_actions_pull_requests = forbid;
     }
 
     /// The repository setting "Allow auto-merge": when off,
     /// `enablePullRequestAutoMerge` answers "Auto merge is not allowed for
-    /// this repository". On unless a test says so (GitHub's default is off).
+    /// this repository". Off, as in a new repository, unless a test turns
+    /// it on.
     pub fn allow_auto_merge(&self, allow: bool) {
         self.hub.state().settings.allow_auto_merge = allow;
     }

@@ -43,6 +43,7 @@ pub mod sandbox;
 pub mod standin;
 pub mod sts;
 pub mod tls;
+pub mod workflows;
 
 pub use github::GitHubStandIn;
 pub use peers::{GitHttpServer, GitRemote, Moto, Registry, RegistryAuth};

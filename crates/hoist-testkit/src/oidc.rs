@@ -18,6 +18,10 @@ use crate::standin::{Response, Router, StandIn};
 /// The issuer GitHub's tokens carry.
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
+/// hoist's reusable workflow as a caller's `uses:` names it: the
+/// `job_workflow_ref` of every job it runs, whoever calls it.
+pub const SHIP_WORKFLOW_REF: &str = "hoist-actions/hoist/.github/workflows/ship.yml@refs/tags/v1";
+
 /// The stand-in's signing key: a fixed test key, so no test waits for RSA
 /// key generation. It signs nothing but test tokens.
 const SIGNING_KEY: &str = include_str!("fixtures/oidc-issuer-key.pem");
@@ -196,6 +200,47 @@ impl OidcIssuer {
             .unwrap()
             .claims
             .insert(name.to_owned(), json!(value));
+    }
+
+    /// Makes later tokens those of a job in the reusable workflow `called`
+    /// (`owner/repo/.github/workflows/FILE@REF`, such as
+    /// [`SHIP_WORKFLOW_REF`]) called from `caller`'s (`owner/name`)
+    /// `.github/workflows/ci.yaml` on a push to `main`: `job_workflow_ref`
+    /// and `job_workflow_sha` are the called workflow's, while `repository`,
+    /// its owner and IDs, `sub`, `ref`, `workflow_ref` and `event_name` are
+    /// the caller's, as GitHub mints them.
+    pub fn call_reusable_workflow(&self, caller: &str, called: &str) {
+        let owner = caller.split('/').next().unwrap_or(caller);
+        // Stable, distinct IDs per repository and owner.
+        let id = |text: &str| {
+            text.bytes()
+                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+                % 1_000_000_000
+        };
+        let claims = [
+            ("sub", format!("repo:{caller}:ref:refs/heads/main")),
+            ("ref", "refs/heads/main".to_owned()),
+            ("ref_type", "branch".to_owned()),
+            ("repository", caller.to_owned()),
+            ("repository_id", id(caller).to_string()),
+            ("repository_owner", owner.to_owned()),
+            ("repository_owner_id", id(owner).to_string()),
+            ("event_name", "push".to_owned()),
+            ("workflow", "ci".to_owned()),
+            (
+                "workflow_ref",
+                format!("{caller}/.github/workflows/ci.yaml@refs/heads/main"),
+            ),
+            ("job_workflow_ref", called.to_owned()),
+            (
+                "job_workflow_sha",
+                "fedcba9876543210fedcba9876543210fedcba98".to_owned(),
+            ),
+        ];
+        let mut issuer = self.issuer.lock().unwrap();
+        for (name, value) in claims {
+            issuer.claims.insert(name.to_owned(), json!(value));
+        }
     }
 
     /// How long later tokens live, in seconds; a negative lifetime issues

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use hoist_testkit::argocd::{ArgoCdStandIn, Dex, Hold, Timeline, model::App, presets};
+use hoist_testkit::argocd::{ArgoCdStandIn, Dex, Follow, Hold, Timeline, model::App, presets};
 use hoist_testkit::oidc::OidcIssuer;
 use hoist_testkit::{Fault, block_on, raw_client};
 
@@ -828,4 +828,141 @@ fn the_presets_script_what_wait_for_sync_meets() {
             .iter()
             .all(|app| app["status"]["sync"]["revision"] != X)
     );
+}
+
+/// A GitOps repository of two apps, `apps/a` and `apps/b`.
+fn monorepo() -> hoist_testkit::GitRemote {
+    hoist_testkit::GitRemote::with_files(&[
+        ("apps/a/values.yaml", "image:\n  tag: a1\n"),
+        ("apps/b/values.yaml", "image:\n  tag: b1\n"),
+    ])
+}
+
+fn get_named(argocd: &ArgoCdStandIn, name: &str, query: &str) -> Value {
+    let answer = call(
+        argocd,
+        "GET",
+        &format!("/api/v1/applications/{name}{query}"),
+        None,
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body
+}
+
+#[test]
+fn a_followed_app_compares_a_commit_of_other_apps_without_a_sync() {
+    let remote = monorepo();
+    let argocd = ArgoCdStandIn::start(TOKEN);
+    let follow = Follow {
+        path: Some("apps/a/".into()),
+        poll_every: None,
+    };
+    argocd.follow_with("a", &remote.path(), "main", follow);
+    let before = argocd.app_json("a");
+    let other = remote.commit_file("main", "apps/b/values.yaml", "image:\n  tag: b2\n", "b2");
+
+    // No poll yet: Argo CD has not looked at the branch.
+    let app = get_named(&argocd, "a", "");
+    assert_eq!(app["status"]["sync"], before["status"]["sync"]);
+
+    argocd.poll();
+    let app = argocd.app_json("a");
+    let status = &app["status"];
+    assert_eq!(status["sync"]["status"], "Synced");
+    assert_eq!(status["sync"]["revision"], other.as_str());
+    assert_eq!(app["spec"]["source"]["path"], "apps/a");
+    assert_eq!(app["spec"]["source"]["targetRevision"], "main");
+    // The last sync's state stays, untouched: no operation started.
+    assert_eq!(status["operationState"], before["status"]["operationState"]);
+    assert!(app["operation"].is_null());
+    assert_eq!(status["health"]["status"], "Healthy");
+    assert!(
+        status["reconciledAt"].as_str().unwrap()
+            >= status["operationState"]["finishedAt"].as_str().unwrap()
+    );
+    assert_ne!(
+        app["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+    assert_eq!(argocd.syncs_started("a"), 0);
+}
+
+#[test]
+fn a_followed_app_syncs_the_tip_at_its_poll_and_never_the_commits_between() {
+    let remote = monorepo();
+    let first = remote.head("main");
+    let argocd = ArgoCdStandIn::start(TOKEN);
+    argocd.follow_with("a", &remote.path(), "main", Follow::path("apps/a", 3));
+    let ours = remote.commit_file("main", "apps/a/values.yaml", "image:\n  tag: a2\n", "a2");
+    let tip = remote.commit_file("main", "apps/b/values.yaml", "image:\n  tag: b2\n", "b2");
+
+    // The third request is the poll: Argo CD compares the tip, not ours.
+    let mut states = Vec::new();
+    for _ in 0..3 {
+        states.push(summary(&get_named(&argocd, "a", "")));
+    }
+    let short = |r: &str| r[..4].to_owned();
+    assert_eq!(
+        states[0],
+        s("Synced", &short(&first), "Succeeded", "Healthy")
+    );
+    assert_eq!(states[1], states[0]);
+    assert_eq!(
+        states[2],
+        s("OutOfSync", &short(&tip), "Succeeded", "Healthy")
+    );
+    assert_eq!(argocd.compared("a"), vec![first.clone(), tip.clone()]);
+    assert!(!argocd.compared("a").contains(&ours));
+
+    // A commit landing mid-sync waits for the next poll after the sync.
+    let later = remote.commit_file("main", "apps/b/values.yaml", "image:\n  tag: b3\n", "b3");
+    argocd.poll();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(summary(&get_named(&argocd, "a", "")));
+    }
+    assert_eq!(
+        seen,
+        [
+            s("OutOfSync", &short(&tip), "Running", "Healthy"),
+            s("Synced", &short(&tip), "Succeeded", "Healthy"),
+            s("Synced", &short(&tip), "Succeeded", "Progressing"),
+            s("Synced", &short(&tip), "Succeeded", "Healthy"),
+        ]
+    );
+    let app = argocd.app_json("a");
+    let state = &app["status"]["operationState"];
+    assert_eq!(state["syncResult"]["revision"], tip.as_str());
+    assert_eq!(state["operation"]["initiatedBy"]["automated"], true);
+    assert!(app["status"]["reconciledAt"].as_str() >= state["finishedAt"].as_str());
+    assert!(state["startedAt"].as_str() <= state["finishedAt"].as_str());
+
+    // At rest, the next poll compares `later` (only b changed): no sync.
+    argocd.poll();
+    let app = argocd.app_json("a");
+    assert_eq!(app["status"]["sync"]["revision"], later.as_str());
+    assert_eq!(app["status"]["sync"]["status"], "Synced");
+    assert_eq!(
+        app["status"]["operationState"]["syncResult"]["revision"],
+        tip.as_str()
+    );
+    assert_eq!(argocd.syncs_started("a"), 1);
+}
+
+#[test]
+fn a_refresh_of_a_followed_app_compares_the_tip_at_once() {
+    let remote = monorepo();
+    let argocd = ArgoCdStandIn::start(TOKEN);
+    let follow = Follow {
+        path: Some("apps/a".into()),
+        poll_every: None,
+    };
+    argocd.follow_with("a", &remote.path(), "main", follow.clone());
+    argocd.follow_with("b", &remote.path(), "main", follow);
+    let ours = remote.commit_file("main", "apps/a/values.yaml", "image:\n  tag: a2\n", "a2");
+    let app = get_named(&argocd, "a", "?refresh=normal");
+    assert_eq!(app["status"]["sync"]["status"], "OutOfSync");
+    assert_eq!(app["status"]["sync"]["revision"], ours.as_str());
+    // Only the refreshed app looked.
+    assert_eq!(argocd.compared("b").len(), 1);
 }

@@ -63,6 +63,9 @@ fn github() -> GitHubStandIn {
     let remote = GitRemote::with_files(&[("apps/pay/values.yaml", "tag: v1\n")]);
     let main = remote.head("main");
     let github = GitHubStandIn::start("acme", "deploys", remote, TOKEN);
+    // The workflow's token opens pull requests here, which a repository
+    // must allow (a new one does not).
+    github.forbid_actions_pull_requests(false);
     let created = call(
         &github,
         "POST",
@@ -291,8 +294,26 @@ fn graphql(github: &GitHubStandIn, query: &str, variables: Value) -> Answer {
 }
 
 #[test]
+fn a_new_repository_has_auto_merge_off() {
+    let github = github();
+    let opened = open_pull(&github, TOKEN);
+    let node = opened.body["node_id"].as_str().unwrap().to_owned();
+    let refused = graphql(
+        &github,
+        ENABLE,
+        json!({"pullRequestId": node, "mergeMethod": "SQUASH"}),
+    );
+    assert_eq!(
+        refused.body["errors"][0]["message"], "Auto merge is not allowed for this repository",
+        "{}",
+        refused.body
+    );
+}
+
+#[test]
 fn auto_merge_is_enabled_through_graphql() {
     let github = github();
+    github.allow_auto_merge(true);
     let opened = open_pull(&github, TOKEN);
     let node = opened.body["node_id"].as_str().unwrap().to_owned();
 

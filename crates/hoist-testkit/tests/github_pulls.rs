@@ -53,6 +53,9 @@ fn github() -> GitHubStandIn {
     let remote = GitRemote::with_files(&[("apps/pay/values.yaml", "tag: v1\n")]);
     let github = GitHubStandIn::start("acme", "deploys", remote, TOKEN);
     github.add_token(PAT, TokenKind::Pat);
+    // These tests open pull requests with the workflow's token, which a
+    // repository must allow (a new one does not).
+    github.forbid_actions_pull_requests(false);
     github
 }
 
@@ -613,6 +616,21 @@ fn reviewers_must_be_collaborators_and_teams_need_organisation_access() {
     assert_eq!(
         own.body["message"],
         "Review cannot be requested from pull request author."
+    );
+}
+
+#[test]
+fn a_new_repository_does_not_let_actions_open_pull_requests() {
+    // As on GitHub: "Allow GitHub Actions to create and approve pull
+    // requests" starts off in a new repository.
+    let remote = GitRemote::with_files(&[("apps/pay/values.yaml", "tag: v1\n")]);
+    let github = GitHubStandIn::start("acme", "deploys", remote, TOKEN);
+    branch(&github, "promote/pay", "v2");
+    let refused = open_pull(&github, "promote/pay", "main");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(
+        refused.body["message"],
+        "GitHub Actions is not permitted to create or approve pull requests."
     );
 }
 

@@ -52,7 +52,7 @@ impl StsFailure {
             },
             _ => Self {
                 code: None,
-                message: chain(&error),
+                message: hoist_runner::one_line(&error),
                 status,
             },
         }
@@ -90,17 +90,6 @@ impl StsFailure {
             None => retry,
         }
     }
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// An STS client with hoist's trust store, proxies and timeouts, and the

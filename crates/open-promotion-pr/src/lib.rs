@@ -142,6 +142,15 @@ pub enum PromoteError {
     /// require-image: the Docker config cannot be used.
     #[error(transparent)]
     DockerConfig(#[from] hoist_oci::docker_config::DockerConfigError),
+    /// require-image: logging in to ECR with the job's AWS credentials failed.
+    #[error("could not log in to the ECR registry {registry}")]
+    EcrLogin {
+        /// The registry host.
+        registry: String,
+        /// What went wrong.
+        #[source]
+        source: hoist_aws::ecr::EcrLoginError,
+    },
     /// `apps: all` found nothing to promote or compare.
     #[error("no app has a file in both `{from_env}` and `{to_env}`")]
     NoApps {
@@ -186,8 +195,9 @@ impl Diagnostic for PromoteError {
             Self::Unsigned { .. } => "sign the image (hoist sign) before promoting it: with the private key that matches `signature-key`, or keyless from the workflow `signature-certificate-identity` names".into(),
             Self::Signatures { .. } => "check the registry credentials may read the repository's signature tags and referrers".into(),
             Self::NoRepository { .. } => "write the repository in the file (Kustomize `newName`, Helm `image.repository`), or drop `require-image`".into(),
-            Self::Registry { .. } => "check `registry-username`/`registry-password` (or the Docker config), and that the registry is reachable".into(),
+            Self::Registry { .. } => "check `registry-username`/`registry-password` (or the Docker config, or for ECR the job's AWS credentials), and that the registry is reachable".into(),
             Self::DockerConfig(_) => "pass `registry-username` and `registry-password` instead, or fix the Docker config".into(),
+            Self::EcrLogin { source, .. } => source.hint(),
             Self::GitHub { message, .. } if message.contains("not permitted to create or approve pull requests") => {
                 "turn on \"Allow GitHub Actions to create and approve pull requests\" in the repository's (or organization's) Settings → Actions → General, or use a GitHub App (`app-id`, `app-private-key`)".into()
             }
@@ -376,13 +386,7 @@ async fn image_exists(
             ":"
         }
     );
-    let credentials = match &check.credentials {
-        Some((username, password)) => Some(Credentials {
-            username: username.clone(),
-            password: password.clone(),
-        }),
-        None => hoist_oci::docker_config::credentials(env, host)?,
-    };
+    let credentials = registry_credentials(check, env, host).await?;
     let base = hoist_http::registry_base(host, check.insecure)?;
     let registry = Registry::new(
         http.clone(),
@@ -438,6 +442,41 @@ async fn image_exists(
             format!(" ({})", reasons.join("; "))
         },
     })
+}
+
+/// A registry's credentials, as ecr-push and sign find them: those given;
+/// for an ECR host, ECR's `GetAuthorizationToken` with the job's AWS
+/// credentials; else the Docker config's; else, when AWS credentials are in
+/// the environment, ECR's (an ECR registry behind another name); else none.
+async fn registry_credentials(
+    check: &ImageCheck,
+    env: &hoist_http::Environment,
+    host: &str,
+) -> Result<Option<Credentials>, PromoteError> {
+    if let Some((username, password)) = &check.credentials {
+        return Ok(Some(Credentials {
+            username: username.clone(),
+            password: password.clone(),
+        }));
+    }
+    let ecr = hoist_aws::ecr::EcrHost::parse(host).is_some();
+    let configured = match ecr {
+        true => None,
+        false => hoist_oci::docker_config::credentials(env, host)?,
+    };
+    if configured.is_some() || !(ecr || hoist_aws::ecr::has_credentials(env)) {
+        return Ok(configured);
+    }
+    let password = hoist_aws::ecr::login(env, None, host)
+        .await
+        .map_err(|source| PromoteError::EcrLogin {
+            registry: host.to_owned(),
+            source,
+        })?;
+    Ok(Some(Credentials {
+        username: "AWS".into(),
+        password,
+    }))
 }
 
 /// Reads both environments' files for `app` and plans the splice.

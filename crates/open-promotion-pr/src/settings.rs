@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use hoist_cosign::PublicKey;
-use hoist_cosign::identity::Identity;
+use hoist_cosign::identity::{Claim, Identity, Pin};
 use hoist_cosign::key;
 use hoist_cosign::trust::TrustedRoot;
 use hoist_cosign::verify::{Keyless, Trust};
@@ -99,6 +99,17 @@ fn signature_policy(runner: &Runner) -> Result<hoist_cosign::Policy, InputError>
     let inputs = runner.inputs();
     let exact = inputs.get("signature-certificate-identity");
     let regexp = inputs.get("signature-certificate-identity-regexp");
+    let pins = certificate_pins(runner)?;
+    if let Some(pin) = pins.first()
+        && exact.is_none()
+        && regexp.is_none()
+    {
+        return Err(InputError::invalid(
+            &format!("{PIN_PREFIX}{}", pin.claim.input()),
+            "certificate pins only apply to keyless signatures, and no signature certificate identity is set",
+            "set `signature-certificate-identity` to the signing workflow (for a reusable workflow, the called one), or remove the pin",
+        ));
+    }
     let trust = match public_key(runner, "signature-key")? {
         Some(key) if exact.is_none() && regexp.is_none() => Trust::Key(key),
         Some(_) => {
@@ -128,7 +139,7 @@ fn signature_policy(runner: &Runner) -> Result<hoist_cosign::Policy, InputError>
             })?;
             Trust::Keyless(Arc::new(Keyless {
                 root: trusted_root(runner)?,
-                identity,
+                identity: identity.with_pins(pins),
             }))
         }
     };
@@ -138,6 +149,25 @@ fn signature_policy(runner: &Runner) -> Result<hoist_cosign::Policy, InputError>
         annotations: Default::default(),
         formats: hoist_cosign::Formats::Both,
     })
+}
+
+/// What open-promotion-pr's pin inputs start with, before cosign's name.
+const PIN_PREFIX: &str = "signature-";
+
+/// The certificate pins given (`signature-certificate-github-workflow-*`,
+/// `signature-certificate-build-config-uri`), in [`Claim::ALL`]'s order.
+fn certificate_pins(runner: &Runner) -> Result<Vec<Pin>, InputError> {
+    let inputs = runner.inputs();
+    let mut pins = Vec::new();
+    for claim in Claim::ALL {
+        let name = format!("{PIN_PREFIX}{}", claim.input());
+        if let Some(value) = inputs.get(&name) {
+            let pin = Pin::parse(claim, value)
+                .map_err(|error| InputError::invalid(&name, error.to_string(), error.hint()))?;
+            pins.push(pin);
+        }
+    }
+    Ok(pins)
 }
 
 /// `signature-trusted-root`, or the public-good root built in.

@@ -65,10 +65,26 @@ pub static SPEC: ActionSpec = ActionSpec {
         )
         .default("https://token.actions.githubusercontent.com"),
         InputSpec::new(
+            "signature-certificate-github-workflow-repository",
+            "Keyless: the repository whose run signed, owner/name or https://github.com/owner/name (Fulcio's source repository); with a reusable workflow, the calling repository",
+        ),
+        InputSpec::new(
+            "signature-certificate-github-workflow-ref",
+            "Keyless: the ref the signing run was for, e.g. refs/heads/main (Fulcio's source repository ref)",
+        ),
+        InputSpec::new(
+            "signature-certificate-github-workflow-trigger",
+            "Keyless: the event that started the signing run, e.g. push (Fulcio's build trigger)",
+        ),
+        InputSpec::new(
+            "signature-certificate-build-config-uri",
+            "Keyless: the signing run's top-level workflow, e.g. https://github.com/ORG/REPO/.github/workflows/ci.yaml@refs/heads/main (Fulcio's build config URI); with a reusable workflow, the caller's",
+        ),
+        InputSpec::new(
             "signature-trusted-root",
             "A Sigstore trusted_root.json for keyless signatures from a private Sigstore [default: the public-good instance's]",
         ),
-        InputSpec::new("registry-username", "User name for require-image's registry (otherwise the Docker config's auths)"),
+        InputSpec::new("registry-username", "User name for require-image's registry (otherwise ECR through the job's AWS credentials, or the Docker config's auths)"),
         InputSpec::new("registry-password", "Password or token for require-image's registry").kind(InputKind::Secret),
         InputSpec::new("insecure-registry", "Use plain HTTP for require-image; loopback registries only").kind(InputKind::Bool),
         InputSpec::new("close-stale", "Close the promotion PR when the environments are already equal").kind(InputKind::Bool),

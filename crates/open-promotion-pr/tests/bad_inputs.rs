@@ -107,6 +107,41 @@ const ROWS: &[Row] = &[
         says: &["is not a branch name"],
     },
     Row {
+        setup: Setup::None,
+        set: &[
+            ("require-signature", "true"),
+            (
+                "signature-certificate-identity",
+                "https://github.com/hoist-actions/hoist/.github/workflows/ship.yml@refs/tags/v1",
+            ),
+            (
+                "signature-certificate-github-workflow-repository",
+                "bank-org/payments-api/extra",
+            ),
+        ],
+        says: &[
+            "input `signature-certificate-github-workflow-repository`",
+            "is not a source repository",
+            "owner/name",
+        ],
+    },
+    Row {
+        setup: Setup::None,
+        set: &[
+            ("require-signature", "true"),
+            ("signature-key", "env://UNUSED"),
+            (
+                "signature-certificate-github-workflow-repository",
+                "bank-org/payments-api",
+            ),
+        ],
+        says: &[
+            "signature-certificate-github-workflow-repository",
+            "only apply to keyless signatures",
+            "signature-certificate-identity",
+        ],
+    },
+    Row {
         setup: Setup::ForbidActionsPullRequests,
         set: &[],
         says: &[

@@ -40,6 +40,9 @@ fn world() -> (GitHubStandIn, Sandbox) {
         &format!("chore(dev): update payments to v1.1.0\n\nHoist-Image: 111111111111.dkr.ecr.me-south-1.amazonaws.com/payments@{DIGEST}\nHoist-Run: https://github.com/bank-org/payments/actions/runs/77\n"),
     );
     let github = GitHubStandIn::start("bank-org", "gitops-repo", remote, TOKEN);
+    // TOKEN is the workflow's: this repository lets it open pull requests
+    // (a new one does not; bad_inputs has that refusal).
+    github.forbid_actions_pull_requests(false);
     let mut sandbox = Sandbox::new();
     sandbox
         .env("HOIST_BACKOFF_SCALE", "0")

@@ -9,10 +9,10 @@ use hoist_cosign::signer::Signer;
 use hoist_testkit::fulcio::{FulcioStandIn, trusted_root};
 use hoist_testkit::github::{GitHubStandIn, TokenKind};
 use hoist_testkit::oci::{Layout, layer};
-use hoist_testkit::oidc::OidcIssuer;
+use hoist_testkit::oidc::{OidcIssuer, SHIP_WORKFLOW_REF};
 use hoist_testkit::peers::require;
 use hoist_testkit::rekor::RekorStandIn;
-use hoist_testkit::{GitRemote, Registry, RegistryAuth, Sandbox};
+use hoist_testkit::{GitRemote, Moto, Registry, RegistryAuth, Sandbox};
 
 const TOKEN: &str = "ghp_promoterPersonalToken0123456789";
 const USER: &str = "ci";
@@ -20,6 +20,11 @@ const PASSWORD: &str = "registry-password-0123456789";
 
 /// Pushes a one-layer image to `host/payments:tag` and gives its digest.
 fn push(host: &str, tag: &str) -> String {
+    push_as(host, tag, USER, PASSWORD)
+}
+
+/// As [`push`], logged in as `user`.
+fn push_as(host: &str, tag: &str, user: &str, password: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let layout = Layout::new(&dir.path().join("image"));
     let root = layout.image("linux/amd64", &[layer("app/server", b"payments build")]);
@@ -31,7 +36,7 @@ fn push(host: &str, tag: &str) -> String {
             "--quiet",
             "--dest-tls-verify=false",
             "--dest-creds",
-            &format!("{USER}:{PASSWORD}"),
+            &format!("{user}:{password}"),
         ])
         .arg("--digestfile")
         .arg(&digest_file)
@@ -124,6 +129,17 @@ fn a_missing_image_fails_before_any_branch_is_pushed() {
 /// through the same library the sign action uses, logged in the Rekor at
 /// `rekor_url` when given.
 fn sign(host: &str, digest: &str, signer: &Signer, rekor_url: Option<&str>) {
+    sign_as(host, digest, signer, rekor_url, (USER, PASSWORD));
+}
+
+/// As [`sign`], logged in to the registry as `(user, password)`.
+fn sign_as(
+    host: &str,
+    digest: &str,
+    signer: &Signer,
+    rekor_url: Option<&str>,
+    (user, password): (&str, &str),
+) {
     use std::sync::Arc;
 
     use hoist_http::{Backoff, HttpClient, HttpOptions, RetryPolicy, SystemClock};
@@ -139,8 +155,8 @@ fn sign(host: &str, digest: &str, signer: &Signer, rekor_url: Option<&str>) {
         hoist_http::registry_base(host, true).unwrap(),
         "payments",
         Some(Credentials {
-            username: USER.into(),
-            password: PASSWORD.into(),
+            username: user.into(),
+            password: password.into(),
         }),
         RetryPolicy {
             backoff: Backoff {
@@ -303,6 +319,128 @@ fn a_keyless_signature_passes_only_for_the_expected_workflow() {
     );
 
     sandbox.input("signature-certificate-identity", signer);
+    let passed = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
+    assert_eq!(passed.code, Some(0), "{}", passed.stdout);
+    assert_eq!(passed.outputs()["pull-request-operation"], "created");
+}
+
+#[test]
+fn a_reusable_workflow_signature_passes_only_for_the_pinned_calling_repository() {
+    let registry = Registry::start(RegistryAuth::Htpasswd {
+        username: USER.into(),
+        password: PASSWORD.into(),
+    });
+    let digest = push(&registry.host(), "v1.1.0");
+    let issuer = OidcIssuer::start();
+    let fulcio = FulcioStandIn::start(&issuer);
+    let rekor = RekorStandIn::start();
+    let (github, mut sandbox) = world(&registry, &digest);
+    let root = sandbox.workspace().join("trusted_root.json");
+    std::fs::write(&root, trusted_root(&fulcio, &rekor).to_string()).unwrap();
+    let ship = format!("https://github.com/{SHIP_WORKFLOW_REF}");
+    sandbox
+        .input("require-image", "false")
+        .input("require-signature", "true")
+        .input("signature-trusted-root", "trusted_root.json")
+        .input("signature-certificate-identity", &ship)
+        .input(
+            "signature-certificate-github-workflow-repository",
+            "bank-org/payments-api",
+        );
+
+    // Signed through the same ship.yml, but called by another organisation.
+    issuer.call_reusable_workflow("other-org/app", SHIP_WORKFLOW_REF);
+    sign(
+        &registry.host(),
+        &digest,
+        &keyless_signer(&issuer, &fulcio),
+        Some(&rekor.url()),
+    );
+    sandbox
+        .run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[])
+        .assert_failed_cleanly(&[
+            "the certificate's source repository is `https://github.com/other-org/app`, but \
+             `bank-org/payments-api` was expected",
+            "nothing was opened",
+        ]);
+    assert_eq!(
+        github.request_count("POST", "/repos/bank-org/gitops-repo/pulls"),
+        0
+    );
+
+    // Signed by ship.yml called from bank-org/payments-api: it passes.
+    issuer.call_reusable_workflow("bank-org/payments-api", SHIP_WORKFLOW_REF);
+    sign(
+        &registry.host(),
+        &digest,
+        &keyless_signer(&issuer, &fulcio),
+        Some(&rekor.url()),
+    );
+    sandbox
+        .input(
+            "signature-certificate-github-workflow-ref",
+            "refs/heads/main",
+        )
+        .input("signature-certificate-github-workflow-trigger", "push")
+        .input(
+            "signature-certificate-build-config-uri",
+            "https://github.com/bank-org/payments-api/.github/workflows/ci.yaml@refs/heads/main",
+        );
+    let passed = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
+    assert_eq!(passed.code, Some(0), "{}", passed.stdout);
+    assert_eq!(passed.outputs()["pull-request-operation"], "created");
+}
+
+#[test]
+fn an_ecr_image_is_read_with_the_jobs_aws_credentials() {
+    // moto's GetAuthorizationToken hands out `AWS` and this password for its
+    // default account; the registry takes exactly that.
+    const MOTO_PASSWORD: &str = "123456789012-auth-token";
+    let moto = Moto::start();
+    let registry = Registry::start(RegistryAuth::Htpasswd {
+        username: "AWS".into(),
+        password: MOTO_PASSWORD.into(),
+    });
+    let digest = push_as(&registry.host(), "v1.1.0", "AWS", MOTO_PASSWORD);
+    let key = hoist_cosign::SigningKey::generate().unwrap();
+    let (github, mut sandbox) = world(&registry, &digest);
+    sandbox
+        .unset("INPUT_REGISTRY-USERNAME")
+        .unset("INPUT_REGISTRY-PASSWORD")
+        .input("require-signature", "true")
+        .env("COSIGN_PUB", &key.public_key().to_pem())
+        .input("signature-key", "env://COSIGN_PUB");
+
+    // Without AWS credentials the registry refuses: nothing is opened.
+    sandbox
+        .run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[])
+        .assert_failed_cleanly(&["could not check", "registry-username"]);
+    assert_eq!(
+        github.request_count("POST", "/repos/bank-org/gitops-repo/pulls"),
+        0
+    );
+
+    // With the job's AWS credentials: ECR's token opens the registry, and
+    // the signature is read and verified through it.
+    sandbox
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &moto.url());
+    sandbox
+        .run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[])
+        .assert_failed_cleanly(&["it has no signatures", "sign the image"]);
+    sign_as(
+        &registry.host(),
+        &digest,
+        &Signer::Key(key),
+        None,
+        ("AWS", MOTO_PASSWORD),
+    );
     let passed = sandbox.run(env!("CARGO_BIN_EXE_open-promotion-pr"), &[]);
     assert_eq!(passed.code, Some(0), "{}", passed.stdout);
     assert_eq!(passed.outputs()["pull-request-operation"], "created");

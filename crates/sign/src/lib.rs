@@ -162,7 +162,7 @@ impl Diagnostic for SignActionError {
             Self::Sign(SignError::Key(error)) => error.hint(),
             Self::Sign(SignError::Rekor(_)) => "Rekor may be down: re-run later, raise `rekor-timeout`, or set `tlog-upload: false` where no log is wanted".into(),
             Self::Sign(SignError::Store(error)) | Self::Store(error) => store_hint(error),
-            Self::NotVerified { .. } => "sign the image first (mode: sign), or check `key` or `certificate-identity`/`certificate-oidc-issuer`, `format`, `annotations` and `trusted-root`".into(),
+            Self::NotVerified { .. } => "sign the image first (mode: sign), or check `key` or `certificate-identity`/`certificate-oidc-issuer` (and the `certificate-github-workflow-*` pins), `format`, `annotations` and `trusted-root`".into(),
             Self::Runtime(_) => "this is a bug in hoist or an exhausted runner: please report it with the step's log".into(),
         })
     }
@@ -433,7 +433,8 @@ pub fn run(runner: &mut Runner) -> Result<(), SignActionError> {
                         expected.regexp.as_deref(),
                         &expected.issuer,
                     )
-                    .map_err(SignActionError::Identity)?;
+                    .map_err(SignActionError::Identity)?
+                    .with_pins(expected.pins.clone());
                     Trust::Keyless(Arc::new(Keyless { root, identity }))
                 }
                 _ => return Err(SignActionError::Keyless(KeylessError::NoIdToken)),

@@ -117,11 +117,25 @@ pub fn signed(
             flags.push_str(&format!(
                 " --certificate-identity '{identity}' --certificate-oidc-issuer '{issuer}'"
             ));
+            // A reusable workflow signs as the called workflow for every
+            // caller: the command and the attestor pin the caller too.
+            let caller = reusable_caller(certified.leaf(), &identity);
+            if let Some(repository) = &caller {
+                flags.push_str(&format!(
+                    " --certificate-github-workflow-repository '{repository}'"
+                ));
+            }
             if settings.trusted_root.is_some() {
                 flags.push_str(" --trusted-root trusted_root.json");
             }
+            let extensions = match &caller {
+                Some(repository) => format!(
+                    "          additionalExtensions:\n            githubWorkflowRepository: '{repository}'\n"
+                ),
+                None => String::new(),
+            };
             format!(
-                "      - keyless:\n          subject: '{identity}'\n          issuer: '{issuer}'\n"
+                "      - keyless:\n          subject: '{identity}'\n          issuer: '{issuer}'\n{extensions}"
             )
         }
         None => {
@@ -233,4 +247,22 @@ pub fn verified(
         formats.join(", ")
     ))?;
     Ok(())
+}
+
+/// The calling repository (`owner/name`) when `leaf` was issued to a
+/// reusable workflow: its build config (`.18`, the top-level workflow) is
+/// not its identity (the called workflow). `None` otherwise.
+fn reusable_caller(
+    leaf: &hoist_cosign::certificate::Certificate,
+    identity: &str,
+) -> Option<String> {
+    let config = leaf.fulcio_extension(18)?;
+    if config == identity {
+        return None;
+    }
+    leaf.fulcio_extension(5).or_else(|| {
+        let url = leaf.fulcio_extension(12)?;
+        let rest = url.strip_prefix("https://")?;
+        rest.split_once('/').map(|(_, path)| path.to_owned())
+    })
 }

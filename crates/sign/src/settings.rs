@@ -7,6 +7,7 @@ use std::time::Duration;
 use ecr_push::RegistryLogin;
 use hoist_cosign::Formats;
 use hoist_cosign::attest::SbomFormat;
+use hoist_cosign::identity::{Claim, Pin};
 use hoist_oci::reference::{self, ImageReference};
 use hoist_runner::{InputError, Runner};
 use url::Url;
@@ -39,6 +40,9 @@ pub struct ExpectedIdentity {
     pub regexp: Option<String>,
     /// The OIDC issuer.
     pub issuer: String,
+    /// The certificate extensions pinned (`certificate-github-workflow-*`,
+    /// `certificate-build-config-uri`): who called a reusable workflow.
+    pub pins: Vec<Pin>,
 }
 
 /// The checked inputs.
@@ -309,7 +313,17 @@ fn expected_identity(
     let inputs = runner.inputs();
     let exact = inputs.get("certificate-identity").map(String::from);
     let regexp = inputs.get("certificate-identity-regexp").map(String::from);
+    let pins = certificate_pins(runner, "")?;
     let given = exact.is_some() || regexp.is_some();
+    if let Some(pin) = pins.first()
+        && !(mode == Mode::Verify && *signer == Signer::Keyless)
+    {
+        return Err(InputError::invalid(
+            pin.claim.input(),
+            "certificate pins only apply when verifying keyless signatures",
+            "remove it, or use `mode: verify` without `key`",
+        ));
+    }
     match (mode, signer) {
         (Mode::Verify, Signer::Keyless) if !given => Err(InputError::invalid(
             "key",
@@ -330,6 +344,7 @@ fn expected_identity(
                 .get("certificate-oidc-issuer")
                 .unwrap_or(hoist_cosign::fulcio::GITHUB_ISSUER)
                 .to_owned(),
+            pins,
         })),
         _ if given => Err(InputError::invalid(
             if exact.is_some() {
@@ -342,6 +357,22 @@ fn expected_identity(
         )),
         _ => Ok(None),
     }
+}
+
+/// The certificate pins given, in [`Claim::ALL`]'s order; each input is
+/// named `prefix` + the claim's cosign flag name.
+pub fn certificate_pins(runner: &Runner, prefix: &str) -> Result<Vec<Pin>, InputError> {
+    let inputs = runner.inputs();
+    let mut pins = Vec::new();
+    for claim in Claim::ALL {
+        let name = format!("{prefix}{}", claim.input());
+        if let Some(value) = inputs.get(&name) {
+            let pin = Pin::parse(claim, value)
+                .map_err(|error| InputError::invalid(&name, error.to_string(), error.hint()))?;
+            pins.push(pin);
+        }
+    }
+    Ok(pins)
 }
 
 #[cfg(test)]

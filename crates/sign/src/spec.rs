@@ -64,6 +64,22 @@ pub static SPEC: ActionSpec = ActionSpec {
         )
         .default("https://token.actions.githubusercontent.com"),
         InputSpec::new(
+            "certificate-github-workflow-repository",
+            "verify, keyless: the repository whose run signed, owner/name or https://github.com/owner/name (Fulcio's source repository, .12 or the older .5); with a reusable workflow, the calling repository",
+        ),
+        InputSpec::new(
+            "certificate-github-workflow-ref",
+            "verify, keyless: the ref the signing run was for, e.g. refs/heads/main (Fulcio's source repository ref, .14 or the older .6)",
+        ),
+        InputSpec::new(
+            "certificate-github-workflow-trigger",
+            "verify, keyless: the event that started the signing run, e.g. push (Fulcio's build trigger, .20 or the older .2)",
+        ),
+        InputSpec::new(
+            "certificate-build-config-uri",
+            "verify, keyless: the top-level workflow of the signing run, e.g. https://github.com/ORG/REPO/.github/workflows/ci.yaml@refs/heads/main (Fulcio's build config URI, .18); with a reusable workflow, the caller's",
+        ),
+        InputSpec::new(
             "sbom",
             "sign: an SBOM file (SPDX JSON or CycloneDX JSON) to attest",
         ),

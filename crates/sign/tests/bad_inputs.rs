@@ -116,7 +116,83 @@ const ROWS: &[Row] = &[
         set: &[("rekor-timeout", "soon")],
         says: &["rekor-timeout"],
     },
+    Row {
+        set: &[
+            ("mode", "verify"),
+            ("key", ""),
+            ("certificate-identity", SHIP),
+            ("certificate-github-workflow-repository", "payments-api"),
+        ],
+        says: &[
+            "input `certificate-github-workflow-repository`",
+            "`payments-api` is not a source repository",
+            "owner/name",
+            "bank-org/payments-api",
+        ],
+    },
+    Row {
+        set: &[
+            ("mode", "verify"),
+            ("key", ""),
+            ("certificate-identity", SHIP),
+            (
+                "certificate-github-workflow-repository",
+                "https://github.com/bank-org/payments-api/tree/main",
+            ),
+        ],
+        says: &[
+            "certificate-github-workflow-repository",
+            "exactly one repository",
+        ],
+    },
+    Row {
+        set: &[
+            ("mode", "verify"),
+            ("key", ""),
+            ("certificate-identity", SHIP),
+            (
+                "certificate-github-workflow-repository",
+                "http://github.com/bank-org/payments-api",
+            ),
+        ],
+        says: &["certificate-github-workflow-repository", "https://"],
+    },
+    Row {
+        set: &[
+            ("mode", "verify"),
+            ("key", ""),
+            ("certificate-identity", SHIP),
+            ("certificate-github-workflow-repository", "bank-org/*"),
+        ],
+        says: &[
+            "certificate-github-workflow-repository",
+            "without wildcards",
+        ],
+    },
+    Row {
+        set: &[
+            ("mode", "verify"),
+            ("key", ""),
+            ("certificate-identity", SHIP),
+            ("certificate-github-workflow-ref", "main"),
+        ],
+        says: &["certificate-github-workflow-ref", "refs/heads/main"],
+    },
+    Row {
+        // A pin means nothing to a key-made signature.
+        set: &[(
+            "certificate-github-workflow-repository",
+            "bank-org/payments-api",
+        )],
+        says: &[
+            "certificate-github-workflow-repository",
+            "only apply when verifying keyless signatures",
+        ],
+    },
 ];
+
+/// ship.yml's identity, which every caller of it signs as.
+const SHIP: &str = "https://github.com/hoist-actions/hoist/.github/workflows/ship.yml@refs/tags/v1";
 
 /// An RSA `PUBLIC KEY` (SPKI with rsaEncryption; the modulus is filler).
 fn rsa_public_pem() -> String {

@@ -7,8 +7,8 @@
 mod common;
 
 use base64::Engine as _;
-use common::{IDENTITY, ISSUER, REPOSITORY, World, binary};
-use hoist_testkit::oidc::claims_of;
+use common::{IDENTITY, ISSUER, REPOSITORY, World, binary, push_image};
+use hoist_testkit::oidc::{SHIP_WORKFLOW_REF, claims_of};
 use hoist_testkit::standin::Fault;
 use serde_json::{Value, json};
 
@@ -165,6 +165,99 @@ fn a_wrong_identity_issuer_or_root_is_refused_naming_what_was_found() {
         .verifier(&world.key)
         .run(binary(), &[])
         .assert_failed_cleanly(&["does not verify with the public key"]);
+}
+
+#[test]
+fn a_reusable_workflow_signature_verifies_only_for_the_pinned_calling_repository() {
+    let world = World::new();
+    let sigstore = world.sigstore();
+    let ship = format!("https://github.com/{SHIP_WORKFLOW_REF}");
+    // bank-org/payments-api's image, signed by ship.yml called from it.
+    sigstore
+        .issuer
+        .call_reusable_workflow("bank-org/payments-api", SHIP_WORKFLOW_REF);
+    let run = world.keyless_job(&sigstore).run(binary(), &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.outputs()["certificate-identity"], ship);
+    // The summary's command and attestor pin the caller, not just ship.yml.
+    let summary = run.file("GITHUB_STEP_SUMMARY");
+    assert!(
+        summary.contains(&format!(
+            "--certificate-identity '{ship}' --certificate-oidc-issuer '{ISSUER}' \
+             --certificate-github-workflow-repository 'bank-org/payments-api'"
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(
+            "additionalExtensions:\n            githubWorkflowRepository: 'bank-org/payments-api'"
+        ),
+        "{summary}"
+    );
+    // other-org/app's image, signed through the very same ship.yml.
+    let host = world.registry.host();
+    let other_digest = push_image(&host, world.dir.path(), "other", "other-org app");
+    let other_image = format!("{host}/{REPOSITORY}@{other_digest}");
+    sigstore
+        .issuer
+        .call_reusable_workflow("other-org/app", SHIP_WORKFLOW_REF);
+    let mut other = world.keyless_job(&sigstore);
+    other.input("image", &other_image);
+    let run = other.run(binary(), &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.outputs()["certificate-identity"], ship);
+
+    // The identity alone accepts either organisation's image.
+    let mut by_identity = world.keyless_verifier(&sigstore, &ship);
+    by_identity.input("image", &other_image);
+    let verified = by_identity.run(binary(), &[]);
+    assert_eq!(verified.code, Some(0), "{}", verified.stdout);
+
+    // Pinned to the caller, bank-org's verifies in both formats ...
+    for pin in [
+        "bank-org/payments-api",
+        "https://github.com/bank-org/payments-api",
+    ] {
+        let mut pinned = world.keyless_verifier(&sigstore, &ship);
+        pinned.input("certificate-github-workflow-repository", pin);
+        let verified = pinned.run(binary(), &[]);
+        assert_eq!(verified.code, Some(0), "{pin}: {}", verified.stdout);
+        assert_eq!(verified.outputs()["verified-formats"], "bundle,legacy");
+    }
+    let mut everything = world.keyless_verifier(&sigstore, &ship);
+    everything
+        .input(
+            "certificate-github-workflow-repository",
+            "bank-org/payments-api",
+        )
+        .input("certificate-github-workflow-ref", "refs/heads/main")
+        .input("certificate-github-workflow-trigger", "push")
+        .input(
+            "certificate-build-config-uri",
+            "https://github.com/bank-org/payments-api/.github/workflows/ci.yaml@refs/heads/main",
+        );
+    let verified = everything.run(binary(), &[]);
+    assert_eq!(verified.code, Some(0), "{}", verified.stdout);
+
+    // ... and other-org's is refused, naming the repository it found.
+    let mut pinned = world.keyless_verifier(&sigstore, &ship);
+    pinned.input("image", &other_image).input(
+        "certificate-github-workflow-repository",
+        "bank-org/payments-api",
+    );
+    let refused = pinned.run(binary(), &[]);
+    refused.assert_failed_cleanly(&[
+        "the certificate's source repository is `https://github.com/other-org/app`, but \
+         `bank-org/payments-api` was expected",
+        "reusable workflow",
+        "no signature of",
+    ]);
+    assert!(
+        refused
+            .outputs()
+            .get("verified")
+            .is_none_or(|v| v != "true")
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use hoist_http::Clock;
 
 use crate::github::{GitHub, Status};
+use crate::lineage::Lineage;
 use crate::watch::AppReport;
 use crate::{Verdict, WaitError};
 
@@ -42,6 +43,8 @@ fn latest<'a>(statuses: &'a [Status], pattern: &str) -> Vec<&'a Status> {
 pub struct StatusWaiter<'a> {
     /// The GitOps repository.
     pub github: &'a GitHub,
+    /// Whether the branch's head contains ours.
+    pub lineage: &'a Lineage,
     /// The revision waited for.
     pub revision: &'a str,
     /// The contexts that count.
@@ -136,7 +139,8 @@ impl StatusWaiter<'_> {
         let applied = latest(&statuses, self.context)
             .iter()
             .any(|s| s.state == "success");
-        Ok((applied && self.github.contains(&head, self.revision).await?).then_some(head))
+        let contains = applied && self.lineage.contains(&head, self.revision).await? == Some(true);
+        Ok(contains.then_some(head))
     }
 }
 

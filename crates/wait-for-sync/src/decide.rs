@@ -99,17 +99,15 @@ pub fn decide(app: &Application, revision: &str) -> State {
     // Deployed, not just compared.
     let compared = ours(app.compared_revisions());
     let synced = app.sync_status() == "Synced";
-    if !compared {
-        return match (
-            synced,
-            app.compared_revisions().first(),
-            app.operation_phase(),
-        ) {
-            (true, Some(other), Some("Succeeded"))
-                if app.operation_revisions().first() == Some(other) =>
-            {
-                State::AtOther((*other).to_owned())
-            }
+    let succeeded = app.operation_phase() == Some("Succeeded");
+    // In a monorepo the compared revision is often a later commit that
+    // changed only other apps: Argo CD moves `sync.revision` on, stays
+    // Synced and starts no operation, so the last sync (ours) still stands.
+    let ours_then_unchanged = synced && succeeded && operation_is_ours;
+    if !compared && !ours_then_unchanged {
+        return match (synced, app.compared_revisions().first(), succeeded) {
+            // Synced and done at another commit: it may contain ours.
+            (true, Some(other), true) => State::AtOther((*other).to_owned()),
             (_, Some(other), _) => State::Waiting(format!(
                 "Argo CD has not compared {} yet (it is at {})",
                 short(revision),
@@ -125,7 +123,7 @@ pub fn decide(app: &Application, revision: &str) -> State {
             automated: app.automated(),
         };
     }
-    if !(operation_is_ours && app.operation_phase() == Some("Succeeded")) {
+    if !(operation_is_ours && succeeded) {
         return State::Waiting(format!(
             "Synced at {} but no sync of it has finished yet",
             short(revision)
@@ -303,6 +301,123 @@ mod tests {
         );
         manual.0["spec"] = Value::Null;
         assert_eq!(decide(&manual, X), State::OutOfSync { automated: false });
+    }
+
+    /// A later commit that changed only other apps.
+    const NEWER: &str = "f00dfeed00000000000000000000000000000000";
+
+    #[test]
+    fn compared_at_a_newer_commit_after_our_sync_decides_on_freshness_and_health() {
+        // Our sync Succeeded; then Argo CD compared a later commit that
+        // touched only other apps: still Synced, no new operation.
+        let fresh = app(
+            "Synced",
+            NEWER,
+            "Succeeded",
+            X,
+            "2026-08-20T10:15:00Z",
+            "Healthy",
+        );
+        assert_eq!(decide(&fresh, X), State::Healthy);
+        let stale = app(
+            "Synced",
+            NEWER,
+            "Succeeded",
+            X,
+            "2026-08-20T10:12:00Z",
+            "Healthy",
+        );
+        assert!(
+            matches!(decide(&stale, X), State::Waiting(ref r) if r.contains("reconcile")),
+            "{:?}",
+            decide(&stale, X)
+        );
+        let progressing = app(
+            "Synced",
+            NEWER,
+            "Succeeded",
+            X,
+            "2026-08-20T10:15:00Z",
+            "Progressing",
+        );
+        assert!(matches!(decide(&progressing, X), State::Waiting(_)));
+        let degraded = app(
+            "Synced",
+            NEWER,
+            "Succeeded",
+            X,
+            "2026-08-20T10:15:00Z",
+            "Degraded",
+        );
+        assert!(matches!(decide(&degraded, X), State::Unhealthy(_)));
+    }
+
+    #[test]
+    fn compared_at_a_newer_commit_is_not_ours_deployed_when_our_sync_failed() {
+        let failed = app(
+            "Synced",
+            NEWER,
+            "Failed",
+            X,
+            "2026-08-20T10:15:00Z",
+            "Healthy",
+        );
+        assert!(
+            matches!(decide(&failed, X), State::SyncFailed(_)),
+            "{:?}",
+            decide(&failed, X)
+        );
+    }
+
+    #[test]
+    fn compared_at_a_newer_commit_after_an_older_sync_is_another_revision() {
+        // The last sync was of an older commit: ours was never synced by
+        // it, so this is Argo CD at another revision (superseded only if
+        // that one contains ours), never Healthy for ours.
+        let older = app(
+            "Synced",
+            NEWER,
+            "Succeeded",
+            OLD,
+            "2026-08-20T10:15:00Z",
+            "Healthy",
+        );
+        assert_eq!(decide(&older, X), State::AtOther(NEWER.into()));
+        // Out of sync at the newer commit, the older sync is not ours either.
+        let out = app(
+            "OutOfSync",
+            NEWER,
+            "Succeeded",
+            OLD,
+            "2026-08-20T10:15:00Z",
+            "Healthy",
+        );
+        assert!(matches!(decide(&out, X), State::Waiting(ref r) if r.contains("not compared")));
+    }
+
+    #[test]
+    fn compared_at_a_newer_commit_with_a_newer_operation_in_flight_waits() {
+        let mut running = app(
+            "OutOfSync",
+            NEWER,
+            "Running",
+            NEWER,
+            "2026-08-20T10:15:00Z",
+            "Healthy",
+        );
+        running.0["operation"] = json!({"sync": {"revision": NEWER}});
+        running.0["status"]["operationState"]["syncResult"] = Value::Null;
+        running.0["status"]["operationState"]["operation"] = json!({"sync": {"revision": NEWER}});
+        let state = decide(&running, X);
+        assert!(
+            matches!(state, State::Waiting(ref r) if r.contains("sync of f00dfee running")),
+            "{state:?}"
+        );
+        // Even if the last result still names ours, a sync in flight is
+        // not a deployed state.
+        running.0["status"]["operationState"]["syncResult"] = json!({"revision": X});
+        running.0["status"]["sync"]["status"] = json!("Synced");
+        assert!(matches!(decide(&running, X), State::Waiting(_)));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The GitHub calls wait-for-sync makes on the GitOps repository: compare
-//! (does a newer commit contain ours?), commit statuses, the branch's head.
+//! The GitHub calls wait-for-sync makes on the GitOps repository: commit
+//! statuses and the branch's head. Whether a newer commit contains ours is
+//! [`crate::lineage`]'s question.
 
 use hoist_github::{Answer, GitHubApi};
 use serde_json::Value;
@@ -38,14 +39,6 @@ impl GitHub {
                 message: answer.message().to_owned(),
             }),
         }
-    }
-
-    /// Whether `newer` contains `older` (`compare/{older}...{newer}` is
-    /// `ahead` or `identical`).
-    pub async fn contains(&self, newer: &str, older: &str) -> Result<bool, WaitError> {
-        let range = format!("{older}...{newer}");
-        let body = self.get("comparing commits", &["compare", &range]).await?;
-        Ok(body.is_some_and(|b| matches!(b["status"].as_str(), Some("ahead" | "identical"))))
     }
 
     /// The statuses of `reference`, newest first.

@@ -10,6 +10,7 @@
 pub mod commit_status;
 pub mod decide;
 pub mod github;
+pub mod lineage;
 mod report;
 mod settings;
 pub mod spec;
@@ -90,6 +91,10 @@ pub enum WaitError {
         /// GitHub's message.
         message: String,
     },
+    /// The GitOps repository could not say whether a newer commit
+    /// contains ours.
+    #[error("could not tell whether a newer GitOps commit contains ours")]
+    Ancestry(#[source] hoist_gitops::StoreError),
     /// At least one application did not become healthy.
     #[error("{0}")]
     NotDeployed(String),
@@ -110,6 +115,7 @@ impl Diagnostic for WaitError {
             Self::IdToken(_) => "add `permissions: id-token: write` to the job; if it is there, re-run (GitHub's OIDC service failed)".into(),
             Self::GitHub { status: 401 | 403 | 404, .. } => "`github-token` must be able to read the GitOps repository's statuses (statuses: read, contents: read)".into(),
             Self::GitHub { .. } => "check GitHub's status page, then re-run".into(),
+            Self::Ancestry(error) => return error.hint(),
             Self::NotDeployed(_) => "the lines above say what each application was doing; fix the manifests or the cluster, or raise `timeout` if it was still progressing".into(),
             Self::Files(error) => return error.hint(),
             Self::Runtime(_) => "this is a bug in hoist or an exhausted runner: please report it with the step's log".into(),
@@ -155,6 +161,7 @@ pub fn run(runner: &mut Runner) -> Result<(), WaitError> {
             token,
         ))
     });
+    let lineage = lineage(&settings, &env, &http, &policy, &clock)?;
     runner.console().info(&format!(
         "Waiting up to {:?} for {} to be deployed and healthy.",
         settings.timeout, settings.revision
@@ -177,7 +184,7 @@ pub fn run(runner: &mut Runner) -> Result<(), WaitError> {
             let argocd = ArgoCd::new(http.clone(), policy, clock.clone(), server.clone(), &token);
             let waiter = watch::Waiter {
                 argocd: &argocd,
-                github: github.as_ref(),
+                lineage: &lineage,
                 revision: &settings.revision,
                 policies,
                 poll_interval,
@@ -197,6 +204,7 @@ pub fn run(runner: &mut Runner) -> Result<(), WaitError> {
             })?;
             let waiter = commit_status::StatusWaiter {
                 github,
+                lineage: &lineage,
                 revision: &settings.revision,
                 context,
                 branch,
@@ -209,6 +217,49 @@ pub fn run(runner: &mut Runner) -> Result<(), WaitError> {
         }
     };
     report::finish(runner, &settings, &reports, started.elapsed())
+}
+
+/// How the wait tells superseded from not yet deployed: GitHub's compare
+/// API for a repository on GitHub with `github-token`, git itself for any
+/// other server (with the token, if given), else nothing, saying why.
+fn lineage(
+    settings: &Settings,
+    env: &hoist_runner::Environment,
+    http: &HttpClient,
+    policy: &RetryPolicy,
+    clock: &Arc<SystemClock>,
+) -> Result<lineage::Lineage, WaitError> {
+    let Some(repository) = &settings.repository else {
+        return Ok(lineage::Lineage::Unknown(format!(
+            "set `repository` to the GitOps repository (bump-manifest exports it as {})",
+            settings::REPOSITORY_VARIABLE
+        )));
+    };
+    let api = match (&settings.github, &repository.github) {
+        (Some((api, name, token)), _) => Some(hoist_github::GitHubApi::new(
+            http.clone(),
+            *policy,
+            clock.clone(),
+            api.clone(),
+            name.clone(),
+            token,
+        )),
+        (None, Some(name)) => {
+            return Ok(lineage::Lineage::Unknown(format!(
+                "set `github-token` to a token that can read {}/{}",
+                name.owner, name.name
+            )));
+        }
+        (None, None) => None,
+    };
+    let temp = env
+        .get("RUNNER_TEMP")
+        .filter(|t| !t.is_empty())
+        .map_or_else(std::env::temp_dir, Into::into);
+    let ancestry =
+        hoist_gitops::History::for_repository(repository, api, settings.token.as_deref(), &temp)
+            .map_err(WaitError::Ancestry)?;
+    Ok(lineage::Lineage::new(ancestry))
 }
 
 /// The Argo CD token: given, or the job's OIDC token exchanged at Dex.

@@ -5,11 +5,15 @@ use std::time::Duration;
 
 use hoist_argocd::AppRef;
 use hoist_github::RepoName;
+use hoist_gitops::Repository;
 use hoist_runner::{InputError, Runner};
 use url::Url;
 
 use crate::WaitError;
 use crate::watch::{OnSuspended, Policies};
+
+/// The variable bump-manifest exports with the `repository` it wrote to.
+pub(crate) const REPOSITORY_VARIABLE: &str = "HOIST_GITOPS_REPOSITORY";
 
 /// Which controller to ask.
 #[derive(Debug, Clone)]
@@ -62,8 +66,14 @@ pub struct Settings {
     pub timeout: Duration,
     /// The poll interval (before the test scale).
     pub poll_interval: Duration,
-    /// The GitHub API, repository and token, when given.
+    /// The GitHub API, repository and token, when the repository is on
+    /// GitHub and `github-token` is given.
     pub github: Option<(Url, RepoName, String)>,
+    /// The GitOps repository: `repository`, else `HOIST_GITOPS_REPOSITORY`
+    /// (which bump-manifest exports), for telling superseded apart.
+    pub repository: Option<Repository>,
+    /// `github-token`, also sent to a git server that is not GitHub.
+    pub token: Option<String>,
     /// Whether a newer deployed commit that contains ours fails the step
     /// (`superseded: fail`), for either backend.
     pub superseded_fails: bool,
@@ -111,24 +121,18 @@ impl Settings {
         let poll_interval = inputs
             .duration("poll-interval")?
             .unwrap_or(Duration::from_secs(2));
-        let github = match (inputs.get("github-token"), inputs.get("repository")) {
-            (Some(token), Some(repository)) => {
-                let Some(repository) = RepoName::parse(repository) else {
-                    return Err(InputError::invalid(
-                        "repository",
-                        format!("`{repository}` is not owner/name"),
-                        "write the GitOps repository as owner/name",
-                    )
-                    .into());
-                };
+        let repository = Self::repository(runner)?;
+        let token = inputs.get("github-token").map(String::from);
+        let github = match (&token, repository.as_ref().and_then(|r| r.github.clone())) {
+            (Some(token), Some(name)) => {
                 let api = runner
                     .env("GITHUB_API_URL")
                     .filter(|v| !v.is_empty())
                     .unwrap_or("https://api.github.com");
                 Some((
                     hoist_http::parse_endpoint("GITHUB_API_URL", api)?,
-                    repository,
-                    token.to_owned(),
+                    name,
+                    token.clone(),
                 ))
             }
             _ => None,
@@ -138,7 +142,7 @@ impl Settings {
                 if github.is_none() {
                     return Err(InputError::invalid(
                         "github-token",
-                        "`commit-status` needs `github-token` and `repository`",
+                        "`commit-status` needs `github-token` and `repository` on GitHub",
                         "set both to the GitOps repository and a token that can read its statuses",
                     )
                     .into());
@@ -159,9 +163,43 @@ impl Settings {
             timeout,
             poll_interval,
             github,
+            repository,
+            token,
             superseded_fails: inputs.choice("superseded", &["succeed", "fail"])? == Some("fail"),
             ca_bundle: inputs.get("ca-bundle").map(PathBuf::from),
         })
+    }
+
+    /// `repository`, else `HOIST_GITOPS_REPOSITORY` from an earlier
+    /// bump-manifest step: `owner/name` on the run's GitHub or a git URL.
+    fn repository(runner: &Runner) -> Result<Option<Repository>, WaitError> {
+        let (text, from_env) = match runner.inputs().get("repository") {
+            Some(text) => (text, false),
+            None => match runner.env(REPOSITORY_VARIABLE).filter(|v| !v.is_empty()) {
+                Some(text) => (text, true),
+                None => return Ok(None),
+            },
+        };
+        let server = runner
+            .env("GITHUB_SERVER_URL")
+            .filter(|v| !v.is_empty())
+            .unwrap_or("https://github.com");
+        match Repository::parse(text.trim(), server) {
+            Ok(repository) => Ok(Some(repository)),
+            Err(error) => {
+                let from = if from_env {
+                    format!(" (from {REPOSITORY_VARIABLE})")
+                } else {
+                    String::new()
+                };
+                Err(InputError::invalid(
+                    "repository",
+                    format!("{error}{from}"),
+                    "write the GitOps repository as owner/name or as an https:// or file:// git URL without a credential",
+                )
+                .into())
+            }
+        }
     }
 
     fn argocd(runner: &Runner) -> Result<Backend, WaitError> {

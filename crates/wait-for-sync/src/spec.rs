@@ -55,12 +55,12 @@ pub static SPEC: ActionSpec = ActionSpec {
         InputSpec::new("poll-interval", "How often to poll when the event stream is not available").default("2s"),
         InputSpec::new(
             "github-token",
-            "A token that can read the GitOps repository's commit statuses and compare commits",
+            "A token that can read the GitOps repository: its commit statuses and compare API on GitHub, or sent to git for any other server (optional there)",
         )
         .kind(InputKind::Secret),
         InputSpec::new(
             "repository",
-            "The GitOps repository, owner/name: for commit-status, and for telling superseded from not yet synced",
+            "The GitOps repository, owner/name or a git URL (https://..., file://...): for commit-status, and for telling superseded from not yet synced [default: HOIST_GITOPS_REPOSITORY from an earlier bump-manifest step]",
         ),
         InputSpec::new("branch", "The GitOps branch, for commit-status's superseded check").default("main"),
         InputSpec::new(

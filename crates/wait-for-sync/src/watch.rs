@@ -9,7 +9,7 @@ use hoist_http::Clock;
 use serde_json::{Value, json};
 
 use crate::decide::{State, decide, short};
-use crate::github::GitHub;
+use crate::lineage::Lineage;
 use crate::{Verdict, WaitError};
 
 /// How often a broken event stream is opened again before polling only.
@@ -76,8 +76,8 @@ impl AppReport {
 pub struct Waiter<'a> {
     /// The Argo CD client.
     pub argocd: &'a ArgoCd,
-    /// The GitOps repository, to tell superseded from not yet synced.
-    pub github: Option<&'a GitHub>,
+    /// Whether a newer commit contains ours: superseded, or not yet synced.
+    pub lineage: &'a Lineage,
     /// The revision waited for.
     pub revision: &'a str,
     /// The policies.
@@ -114,21 +114,33 @@ impl Waiter<'_> {
         let mut sync_requested = false;
         loop {
             let mut state = decide(&current, self.revision);
-            if let State::AtOther(deployed) = &state
-                && let Some(github) = self.github
-                && github.contains(deployed, self.revision).await?
-            {
-                report.last = Some(current);
-                report.verdict = Verdict::Superseded(deployed.clone());
-                return Ok(report);
-            }
             let mut line = state.describe();
             if let State::AtOther(deployed) = &state {
+                let contains = self.lineage.contains(deployed, self.revision).await?;
+                if contains == Some(true) {
+                    report.last = Some(current);
+                    report.verdict = Verdict::Superseded(deployed.clone());
+                    report.timeline.push((
+                        self.started.elapsed(),
+                        format!(
+                            "Argo CD runs {}, which contains {}",
+                            short(deployed),
+                            short(self.revision)
+                        ),
+                    ));
+                    return Ok(report);
+                }
                 line = format!(
                     "Argo CD runs {}, not {} yet",
                     short(deployed),
                     short(self.revision)
                 );
+                if let Some(why) = self.lineage.cannot_tell() {
+                    line = format!(
+                        "{line}; cannot tell whether {} contains it: {why}",
+                        short(deployed)
+                    );
+                }
             }
             if let State::OutOfSync { automated } = state {
                 line = self

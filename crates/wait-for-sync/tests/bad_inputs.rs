@@ -97,7 +97,12 @@ const ROWS: &[Row] = &[
     Row {
         set: &[("github-token", "ghs_x"), ("repository", "not-a-repo")],
         unset_revision: false,
-        says: &["is not owner/name"],
+        says: &["neither a git URL nor `owner/name`", "input `repository`"],
+    },
+    Row {
+        set: &[("repository", "ssh://git@git.example.com/org/gitops.git")],
+        unset_revision: false,
+        says: &["scheme `ssh:` is not allowed", "file://"],
     },
     Row {
         set: &[("sync", "yes")],

@@ -39,7 +39,7 @@ fn noticed(x0: &str, x: &str) -> Timeline {
 /// Auto-sync of `x` from compare to Healthy: Running, Succeeded with the
 /// health still the old one and `reconciledAt` before `finishedAt`, then
 /// reconciled Progressing, then Healthy.
-fn auto_synced(timeline: Timeline, x: &str) -> Timeline {
+pub(super) fn auto_synced(timeline: Timeline, x: &str) -> Timeline {
     timeline
         .then(|app, now| sync_started(app, x, Initiator::Automated, now))
         .then(sync_succeeded)

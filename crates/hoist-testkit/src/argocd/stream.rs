@@ -25,7 +25,7 @@ use crate::standin::{Chunk, Request, Response};
 pub(super) fn open(hub: &Arc<Hub>, request: &Request) -> Answer {
     let mut state = hub.state();
     let access = state.authenticate(request)?;
-    state.follow_branches();
+    state.follow_branches(super::Poll::Request { refreshed: None });
     if state.stream_refused {
         return Ok(bad_gateway());
     }

@@ -171,6 +171,8 @@ pub(super) struct Live {
     pub(super) refreshes: Vec<String>,
     resource_version: u64,
     json: Value,
+    /// When (wall clock, for reports only) the app reached its last state.
+    pub(super) settled_at: Option<std::time::Instant>,
 }
 
 impl Live {
@@ -182,6 +184,7 @@ impl Live {
             .map(|(app, hold)| (app, hold.unwrap_or(Hold::Reads(per_step))))
             .collect();
         let json = states[0].0.to_json(resource_version);
+        let settled_at = (states.len() == 1).then(std::time::Instant::now);
         Self {
             states,
             index: 0,
@@ -189,6 +192,7 @@ impl Live {
             refreshes: Vec::new(),
             resource_version,
             json,
+            settled_at,
         }
     }
 
@@ -214,6 +218,12 @@ impl Live {
 
     fn hold(&self) -> &Hold {
         &self.states[self.index].1
+    }
+
+    /// Whether the app is in its last state: nothing more will happen to
+    /// it by itself (no operation runs, no reconcile is due).
+    pub(super) fn settled(&self) -> bool {
+        self.index + 1 >= self.states.len()
     }
 
     /// Counts a read; moves on if that meets the hold. True if it moved.
@@ -267,6 +277,9 @@ impl Live {
         }
         self.index += 1;
         self.reads = 0;
+        if self.settled() {
+            self.settled_at = Some(std::time::Instant::now());
+        }
         let json = self.app().to_json(self.resource_version);
         if json != self.json {
             self.resource_version += 1;

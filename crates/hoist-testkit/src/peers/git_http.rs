@@ -64,24 +64,60 @@ pub struct GitHttpServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The project root [`GitHttpServer::start_as`] lays out.
+    _root: Option<tempfile::TempDir>,
 }
 
 impl GitHttpServer {
     /// Serves `bare_repo` (such as [`GitRemote::path`](super::GitRemote::path))
     /// to clients that present `token`.
     pub fn start(bare_repo: &Path, token: &str) -> Self {
-        let git = require("git", "the Debian package `git`");
         let bare_repo = bare_repo
             .canonicalize()
             .expect("the bare repository exists");
+        let name = bare_repo
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("utf-8 repository name")
+            .to_owned();
+        Self::serve_root(bare_repo.parent().expect("parent"), name, token, None)
+    }
+
+    /// Serves `bare_repo` at `/<owner>/<name>.git`, where GitHub serves the
+    /// repository `owner/name`: with this server's address as
+    /// `GITHUB_SERVER_URL`, hoist's `owner/name` inputs reach it by git.
+    pub fn start_as(bare_repo: &Path, owner_name: &str, token: &str) -> Self {
+        let (owner, name) = owner_name.split_once('/').expect("owner/name");
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(root.path().join(owner)).expect("owner dir");
+        let bare_repo = bare_repo
+            .canonicalize()
+            .expect("the bare repository exists");
+        std::os::unix::fs::symlink(
+            &bare_repo,
+            root.path().join(owner).join(format!("{name}.git")),
+        )
+        .expect("link the repository");
+        let path = root.path().to_owned();
+        Self::serve_root(&path, format!("{owner}/{name}.git"), token, Some(root))
+    }
+
+    /// The server's address as `GITHUB_SERVER_URL`: `http://127.0.0.1:PORT`.
+    pub fn server_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn serve_root(
+        root: &Path,
+        name: String,
+        token: &str,
+        owned: Option<tempfile::TempDir>,
+    ) -> Self {
+        let git = require("git", "the Debian package `git`");
         let shared = Arc::new(Shared {
             git,
-            root: bare_repo.parent().expect("parent").to_path_buf(),
-            name: bare_repo
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("utf-8 repository name")
-                .to_owned(),
+            root: root.to_owned(),
+            name,
             token: token.to_owned(),
             log: Mutex::new(Vec::new()),
             stop: Notify::new(),
@@ -101,6 +137,7 @@ impl GitHttpServer {
             addr,
             shared,
             thread: Some(thread),
+            _root: owned,
         }
     }
 
