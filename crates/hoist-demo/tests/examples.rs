@@ -214,7 +214,21 @@ fn run_example(
     path: &str,
     event: (&str, serde_json::Value),
 ) -> ActResult {
+    run_example_with(pipeline, origin, path, event, &[])
+}
+
+/// [`run_example`] with more secrets for the run.
+fn run_example_with(
+    pipeline: &Pipeline,
+    origin: &str,
+    path: &str,
+    event: (&str, serde_json::Value),
+    secrets: &[(&str, &str)],
+) -> ActResult {
     let mut act: Act = pipeline.act(origin, &hoist_root(), &bin_dir());
+    for (name, value) in secrets {
+        act.secret(name, value);
+    }
     act.event(event.0, &event.1.to_string());
     let file = format!(
         ".github/workflows/{}",
@@ -411,16 +425,15 @@ fn myshop_manifests_takes_an_update_image_dispatch_once() {
         "client_payload": {"app": "myshop-api", "tag": "main-0a1b2c3", "env": "dev"}
     });
     for round in 0..2 {
-        let mut act = pipeline.act("myshop/myshop-manifests", &hoist_root(), &bin_dir());
-        // The receiver writes with the job's own token, in its own repository.
-        act.secret("GITHUB_TOKEN", GITOPS_TOKEN);
-        act.event("repository_dispatch", &payload.to_string());
-        let path = "myshop-helm/myshop-manifests/.github/workflows/update-image.yaml";
-        act.file(
-            ".github/workflows/update-image.yaml",
-            &runnable(path, &pipeline),
+        // The receiver writes with the job's own token, in its own
+        // repository.
+        let result = run_example_with(
+            &pipeline,
+            "myshop/myshop-manifests",
+            "myshop-helm/myshop-manifests/.github/workflows/update-image.yaml",
+            ("repository_dispatch", payload.clone()),
+            &[("GITHUB_TOKEN", GITOPS_TOKEN)],
         );
-        let result = pipeline.run_workflow(&act, ".github/workflows/update-image.yaml", &bin_dir());
         assert_eq!(result.code, Some(0), "{}", result.log);
         assert_eq!(
             pipeline.gitops().log("main").len(),
