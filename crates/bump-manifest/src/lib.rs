@@ -128,7 +128,10 @@ impl Diagnostic for BumpError {
             Self::Plan(PlanError::AmbiguousLayout { .. }) => "set `layout` to say which one to bump".into(),
             // The manifest error says what to change itself.
             Self::Plan(PlanError::Manifest { .. }) => "nothing was committed".into(),
-            Self::GaveUp { .. } => "raise `max-attempts`, or serialise the jobs that write this branch with a `concurrency:` group".into(),
+            // The server or the network kept failing: say so, not contention.
+            Self::GaveUp { last, .. } => StoreError::hint_after_retries(last).unwrap_or_else(|| {
+                "raise `max-attempts`, or serialise the jobs that write this branch with a `concurrency:` group".into()
+            }),
             Self::Files(error) => return error.hint(),
             Self::Runtime(_) => "this is a bug in hoist or an exhausted runner: please report it with the step's log".into(),
         })

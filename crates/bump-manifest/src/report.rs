@@ -1,7 +1,7 @@
 //! Outputs, the job summary and the dry-run diff.
 
 use hoist_gitops::Outcome;
-use hoist_runner::Runner;
+use hoist_runner::{Outside, Runner};
 
 use crate::{BumpError, Decision, Settings, previous_lines};
 
@@ -97,7 +97,9 @@ pub(crate) fn dry_run(
         runner
             .console()
             .group("Dry run: the diff that would be committed", |console| {
-                console.info(diff.trim_end())
+                // The diff is the GitOps files' own text: anyone who can
+                // commit there wrote it.
+                console.outside(Outside::new(diff.trim_end()))
             });
     }
     runner.set_output("commit-sha", tip)?;

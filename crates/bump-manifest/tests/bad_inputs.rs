@@ -23,6 +23,8 @@ const HOSTILE: &[(&str, &str)] = &[
         "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\nimage:\n  tag: v1\n",
     ),
     ("bad/not-yaml.yaml", "image:\n  tag: [v1\n"),
+    ("bad/duplicate.yaml", "image:\n  tag: old\n  tag: other\n"),
+    ("bad/int-tag.yaml", "image:\n  tag: !!int 5\n"),
 ];
 
 /// What a row needs besides its inputs.
@@ -86,6 +88,23 @@ const ROWS: &[Row] = &[
         setup: Setup::None,
         set: &[("edits", "bad/not-yaml.yaml:image.tag=v2")],
         says: &["bad/not-yaml.yaml"],
+    },
+    Row {
+        setup: Setup::None,
+        set: &[("edits", "bad/duplicate.yaml:image.tag=v2")],
+        says: &[
+            "bad/duplicate.yaml",
+            "the key `tag` appears twice in one mapping (lines 2 and 3)",
+        ],
+    },
+    Row {
+        setup: Setup::None,
+        set: &[("edits", "bad/int-tag.yaml:image.tag=v9")],
+        says: &[
+            "bad/int-tag.yaml",
+            "carries the tag `!!int`",
+            "remove the tag",
+        ],
     },
     Row {
         setup: Setup::None,
@@ -285,4 +304,93 @@ fn a_fault_in_a_file_is_annotated_at_its_line() {
     result.assert_failed_cleanly(&["alias"]);
     let error = result.errors()[0];
     assert!(error.contains("file=bad/alias.yaml,line=3::"), "{error}");
+}
+
+/// A server that answers every request with `status` and an empty body.
+fn answering(status: u16) -> hoist_testkit::Router {
+    hoist_testkit::Router::new()
+        .route("GET", "/{rest*}", move |_| {
+            hoist_testkit::Response::new(status)
+        })
+        .route("POST", "/{rest*}", move |_| {
+            hoist_testkit::Response::new(status)
+        })
+}
+
+/// Runs a bump of the seed against `repository` and returns its one error message.
+fn failure_against(repository: &str) -> String {
+    let mut sandbox = sandbox();
+    sandbox.input("repository", repository).input(
+        "edits",
+        &format!("{KUSTOMIZE}:images[name=payments-api].newTag=abc1234"),
+    );
+    let result = bump(&sandbox);
+    let message = result.assert_failed_cleanly(&["Hint: "]);
+    for wrong in ["concurrency", "this is unexpected"] {
+        assert!(!message.contains(wrong), "{repository}:\n{message}");
+    }
+    message
+}
+
+#[test]
+fn a_closed_port_says_the_server_cannot_be_reached() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The listener is dropped: nothing listens on the port any more.
+    let message = failure_against(&format!("http://127.0.0.1:{port}/x.git"));
+    for needle in [
+        "could not connect to the git server",
+        "check the host and port in `repository`",
+    ] {
+        assert!(message.contains(needle), "{message}");
+    }
+}
+
+#[test]
+fn an_http_500_says_the_server_is_failing() {
+    let server = hoist_testkit::StandIn::start(answering(500));
+    let message = failure_against(&format!("{}/x.git", server.url()));
+    for needle in [
+        "the git server answered with a server error",
+        "returned error: 500",
+        "the git server is failing (HTTP 5xx)",
+    ] {
+        assert!(message.contains(needle), "{message}");
+    }
+}
+
+#[test]
+fn an_untrusted_certificate_names_ssl_cert_file() {
+    let ca = hoist_testkit::tls::TestCa::new();
+    let server = hoist_testkit::StandIn::start_tls(answering(200), &ca);
+    let message = failure_against(&format!("{}/x.git", server.url()));
+    for needle in [
+        "TLS certificate is not trusted",
+        "SSL_CERT_FILE",
+        "ca-bundle",
+    ] {
+        assert!(message.contains(needle), "{message}");
+    }
+}
+
+#[test]
+fn creating_a_file_through_a_symlinked_directory_is_refused() {
+    let remote = GitRemote::with_files(SEED);
+    commit_symlink(&remote, "linked", "apps");
+    let head = remote.head("main");
+    let mut sandbox = sandbox_for(&remote);
+    sandbox
+        .input("edits", "linked/new/values.yaml:image.tag=v1")
+        .input("create-missing", "true");
+    let result = bump(&sandbox);
+    let message = result.assert_failed_cleanly(&[
+        "cannot write `linked/new/values.yaml`",
+        "symbolic link",
+        "hoist does not follow symbolic links",
+    ]);
+    assert!(!message.contains("this is unexpected"), "{message}");
+    assert_eq!(remote.head("main"), head);
 }

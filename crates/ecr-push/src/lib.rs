@@ -77,6 +77,8 @@ impl Diagnostic for PushActionError {
             }
             Self::Source(SourceError::NoPlatform { .. }) => "list platforms the index has in `platforms`, or drop the input to push all".into(),
             Self::Source(SourceError::Ambiguous(_)) => "save or build a single image (or one multi-platform index) into the source".into(),
+            Self::Source(SourceError::NotRegular { .. }) => "point `source` at a regular file or a layout directory of regular files (not a FIFO or a device)".into(),
+            Self::Source(SourceError::Escapes { .. }) => "copy the file into the layout: its symlinks must stay inside it".into(),
             Self::Source(_) => "the image source is damaged: build it again".into(),
             Self::Push(PushError::TagExists { tag, .. }) => format!(
                 "tags are immutable here: push a new tag, or set `immutable-guard: false` to move `{tag}` on purpose"

@@ -4,13 +4,26 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use hoist_http::{Clock, HttpClient, RetryPolicy};
+use hoist_http::body::{MIB, read_capped};
+use hoist_http::redact::redact_url;
+use hoist_http::{Clock, HttpClient, HttpError, RetryPolicy};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::application::Application;
 use crate::error::ArgoError;
+
+/// The most hoist reads of one Argo CD answer. An Application is a custom
+/// resource, so etcd's request limit (1.5 MiB by default) bounds it; a live
+/// resource comes back as a JSON string, escaped, and is bounded the same
+/// way. 16 MiB is ten times the largest either can be (DESIGN.md, "Bounded
+/// reads").
+pub const MAX_ANSWER: u64 = 16 * MIB;
+
+/// The most hoist buffers of one server-sent event: an event carries a
+/// whole Application, so it has the same bound as [`MAX_ANSWER`].
+pub const MAX_EVENT: u64 = MAX_ANSWER;
 
 /// Which application: its name, and the namespace and project when the
 /// server needs them (apps in any namespace, project-scoped tokens).
@@ -104,10 +117,12 @@ impl ArgoCd {
             })
             .await?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| ArgoError::BadAnswer {
-            operation,
-            detail: e.without_url().to_string(),
-        })?;
+        let bytes = read_capped(
+            response,
+            MAX_ANSWER,
+            &format!("Argo CD's answer to {operation}"),
+        )
+        .await?;
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if status.is_success() {
             return Ok(value);
@@ -161,7 +176,8 @@ impl ArgoCd {
             })
             .await?;
         let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let bytes = read_capped(response, MAX_ANSWER, "Dex's token answer").await?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if status == 200
             && let Some(token) = body["access_token"].as_str().filter(|t| !t.is_empty())
         {
@@ -300,13 +316,17 @@ impl ArgoCd {
             .await?;
         let status = response.status();
         if !status.is_success() {
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let bytes = read_capped(
+                response,
+                MAX_ANSWER,
+                "Argo CD's answer to watching the application",
+            )
+            .await?;
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             return Err(failure("watching the application", status, &body, app));
         }
-        Ok(Events {
-            bytes: response.bytes_stream().boxed(),
-            buffer: Vec::new(),
-        })
+        let url = redact_url(response.url());
+        Ok(Events::new(response.bytes_stream().boxed(), url, MAX_EVENT))
     }
 }
 
@@ -333,7 +353,15 @@ fn failure(operation: &'static str, status: StatusCode, body: &Value, app: &AppR
 /// The application events of a stream, as they arrive.
 pub struct Events {
     bytes: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    /// What has arrived of the events not yet handed out.
     buffer: Vec<u8>,
+    /// How much of `buffer` is known to hold no event end, so each chunk
+    /// is searched once, not the whole buffer again.
+    scanned: usize,
+    /// The stream's redacted URL, for errors.
+    url: String,
+    /// The most one event may hold.
+    cap: u64,
 }
 
 impl std::fmt::Debug for Events {
@@ -343,16 +371,42 @@ impl std::fmt::Debug for Events {
 }
 
 impl Events {
+    fn new(
+        bytes: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+        url: String,
+        cap: u64,
+    ) -> Self {
+        Self {
+            bytes,
+            buffer: Vec::new(),
+            scanned: 0,
+            url,
+            cap,
+        }
+    }
+
     /// The next application state; `None` when the server closed the
     /// stream, an error when it broke.
     pub async fn next(&mut self) -> Option<Result<Application, ArgoError>> {
         loop {
-            if let Some(end) = find_event_end(&self.buffer) {
+            // An end straddling the last search's edge is still found.
+            let from = self.scanned.saturating_sub(1);
+            if let Some(end) = find_event_end(&self.buffer[from..]).map(|end| end + from) {
                 let event: Vec<u8> = self.buffer.drain(..end).collect();
+                self.scanned = 0;
                 if let Some(app) = parse_event(&event) {
                     return Some(Ok(app));
                 }
                 continue;
+            }
+            self.scanned = self.buffer.len();
+            if self.buffer.len() as u64 > self.cap {
+                self.buffer = Vec::new();
+                return Some(Err(ArgoError::Http(HttpError::BodyTooLarge {
+                    what: "an event of Argo CD's application stream".to_owned(),
+                    url: self.url.clone(),
+                    cap: self.cap,
+                })));
             }
             match self.bytes.next().await? {
                 Ok(chunk) => self.buffer.extend_from_slice(&chunk),
@@ -397,5 +451,57 @@ mod tests {
         assert!(parse_event(&stream[..first]).is_none());
         let app = parse_event(&stream[first..]).unwrap();
         assert_eq!(app.resource_version(), Some("7"));
+    }
+
+    fn events_from(
+        chunks: impl Iterator<Item = &'static [u8]> + Send + 'static,
+        cap: u64,
+    ) -> Events {
+        let stream = futures_util::stream::iter(chunks.map(|c| Ok(bytes::Bytes::from_static(c))));
+        Events::new(stream.boxed(), "http://127.0.0.1/stream".into(), cap)
+    }
+
+    fn next_now(events: &mut Events) -> Option<Result<Application, ArgoError>> {
+        use futures_util::FutureExt;
+        events
+            .next()
+            .now_or_never()
+            .expect("a ready stream never waits")
+    }
+
+    #[test]
+    fn an_event_end_split_across_chunks_is_found() {
+        let mut events = events_from(
+            [
+                &b"data: {\"result\":{\"application\":{\"metadata\":{\"resourceVersion\":\"8\"}}}}\n"[..],
+                b"\n",
+            ]
+            .into_iter(),
+            1024,
+        );
+        let app = next_now(&mut events).unwrap().unwrap();
+        assert_eq!(app.resource_version(), Some("8"));
+        assert!(next_now(&mut events).is_none());
+    }
+
+    #[test]
+    fn an_event_over_the_cap_ends_with_the_cap_error_without_reading_on() {
+        let chunks =
+            std::iter::once(&b"data: "[..]).chain(std::iter::repeat(&b"0123456789abcdef"[..]));
+        let mut events = events_from(chunks, 4096);
+        let error = next_now(&mut events).unwrap().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ArgoError::Http(HttpError::BodyTooLarge { cap: 4096, .. })
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("an event of Argo CD's application stream"),
+            "{error}"
+        );
     }
 }

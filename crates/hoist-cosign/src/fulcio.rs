@@ -156,7 +156,15 @@ impl FulcioClient {
                 source,
             })?;
         let status = response.status().as_u16();
-        let answer: Value = response.json().await.unwrap_or_default();
+        // A certificate chain is a few KiB; 1 MiB is far above any.
+        let bytes =
+            hoist_http::body::read_capped(response, hoist_http::body::MIB, "Fulcio's answer")
+                .await
+                .map_err(|source| FulcioError::Http {
+                    url: hoist_http::redact::redact_url(&self.base),
+                    source,
+                })?;
+        let answer: Value = serde_json::from_slice(&bytes).unwrap_or_default();
         let message = answer["message"].as_str().unwrap_or_default().to_owned();
         // Fulcio's gateway answers a token it refuses with 400 (code 3,
         // this message); 401 and 403 come from proxies in front of it.

@@ -463,7 +463,13 @@ impl RekorClient {
                 .ok_or_else(|| RekorError::Answer("409 without a Location".into()))?;
             return self.fetch(location).await;
         }
-        let body: Value = response.json().await.unwrap_or_default();
+        // A v1 entry holds the uploaded entry (base64) and a proof of at
+        // most 64 hashes; 8 MiB leaves room for large attestations.
+        let bytes =
+            hoist_http::body::read_capped(response, 8 * hoist_http::body::MIB, "Rekor's answer")
+                .await
+                .map_err(|e| self.error(e))?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if status != 201 {
             return Err(RekorError::Refused {
                 status,
@@ -482,7 +488,13 @@ impl RekorClient {
             .await
             .map_err(|e| self.error(e))?;
         let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or_default();
+        // A v1 entry holds the uploaded entry (base64) and a proof of at
+        // most 64 hashes; 8 MiB leaves room for large attestations.
+        let bytes =
+            hoist_http::body::read_capped(response, 8 * hoist_http::body::MIB, "Rekor's answer")
+                .await
+                .map_err(|e| self.error(e))?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if status != 200 {
             return Err(RekorError::Refused {
                 status,

@@ -203,7 +203,13 @@ impl GitHubApi {
         let retry_after = header("retry-after");
         let reset = header("x-ratelimit-reset");
         let exhausted = header("x-ratelimit-remaining") == Some(0);
-        let bytes = response.bytes().await.unwrap_or_default();
+        // GitHub's largest answers hoist reads: a compare (up to 250 commits
+        // and 300 files with their patches) and a file through the contents
+        // API (1 MB, base64); 32 MiB is well above both (DESIGN.md,
+        // "Bounded reads").
+        let bytes =
+            hoist_http::body::read_capped(response, 32 * hoist_http::body::MIB, "GitHub's answer")
+                .await?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let limited = matches!(status, 403 | 429) && (retry_after.is_some() || exhausted);
         let wait = limited.then(|| {

@@ -48,8 +48,37 @@ pub enum StoreError {
         /// The limit.
         limit: u64,
     },
-    /// A failure that may pass on another attempt: the network, a 5xx.
-    #[error("{0}")]
+    /// The path runs through something that is not a directory in the repository: a
+    /// symbolic link (hoist does not follow links) or a file.
+    #[error(
+        "cannot write `{path}`: a part of its path is a symbolic link or a file in the repository, not a directory"
+    )]
+    ThroughNonDirectory {
+        /// The path.
+        path: String,
+    },
+    /// The git server could not be reached: connection refused, no route, unknown host.
+    /// Retried, since a runner's network and DNS do fail for a moment.
+    #[error("could not connect to the git server: {detail}")]
+    Unreachable {
+        /// What git said.
+        detail: String,
+    },
+    /// The git server answered with an HTTP 5xx. Retried.
+    #[error("the git server answered with a server error: {detail}")]
+    ServerError {
+        /// What git said.
+        detail: String,
+    },
+    /// The TLS handshake failed: the server's certificate is not trusted (an unknown CA,
+    /// self-signed, expired, another host's name). Not retried: it does not pass.
+    #[error("the git server's TLS certificate is not trusted: {detail}")]
+    Tls {
+        /// What git said.
+        detail: String,
+    },
+    /// A failure that may pass on another attempt: a connection that broke off or timed out.
+    #[error("the connection to the git server failed: {0}")]
     Transient(String),
     /// git failed in a way hoist does not know.
     #[error("`git {command}` failed: {stderr}")]
@@ -98,13 +127,35 @@ impl StoreError {
     /// Whether another attempt could succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Transient(_) => true,
+            Self::Transient(_) | Self::Unreachable { .. } | Self::ServerError { .. } => true,
             Self::Http(error) => matches!(error.verdict(), hoist_http::Verdict::Retry { .. }),
             Self::Api { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
     }
+
+    /// The hint for a landing that gave up after retrying the transient error whose message
+    /// is `last` ([`crate::LandError::GaveUp`] keeps only the message); `None` when `last` is
+    /// not such a message (another writer kept landing first).
+    pub fn hint_after_retries(last: &str) -> Option<String> {
+        let classes = [
+            Self::Unreachable {
+                detail: String::new(),
+            },
+            Self::ServerError {
+                detail: String::new(),
+            },
+            Self::Transient(String::new()),
+        ];
+        classes
+            .into_iter()
+            .find(|class| last.starts_with(&class.to_string()))
+            .and_then(|class| class.hint())
+    }
 }
+
+/// What to change when the git server's certificate is not trusted.
+const TLS_HINT: &str = "if the server's certificate comes from a private CA, set SSL_CERT_FILE to a PEM file holding that CA (hoist trusts the system's roots plus SSL_CERT_FILE; actions with a `ca-bundle` input take it there too); otherwise check the certificate is not expired and names the host in `repository`";
 
 impl Diagnostic for StoreError {
     fn hint(&self) -> Option<String> {
@@ -115,6 +166,10 @@ impl Diagnostic for StoreError {
             Self::Rejected { .. } => "the branch is protected or a hook refused the push: let the bot push to it, or open a pull request with open-promotion-pr".into(),
             Self::NotAFile { .. } => "name the regular file itself; hoist does not follow symbolic links".into(),
             Self::NotText(_) | Self::TooLarge { .. } => "bump-manifest edits YAML text files only".into(),
+            Self::ThroughNonDirectory { .. } => "name a path through real directories: hoist does not follow symbolic links, and a file cannot hold another file".into(),
+            Self::Unreachable { .. } => "check the host and port in `repository`, and that this runner can reach it (a firewall, HTTPS_PROXY/NO_PROXY, a self-hosted runner's network); nothing was committed".into(),
+            Self::ServerError { .. } => "the git server is failing (HTTP 5xx): check its status page, then re-run the job; nothing was committed".into(),
+            Self::Tls { .. } => TLS_HINT.into(),
             Self::Transient(_) => "the server or network failed repeatedly: re-run the job".into(),
             Self::BadCommit(_) => "give the full 40-character commit id".into(),
             Self::CommitMissing(_) => "check the commit: it must be on a branch or tag of the repository (a force-push may have dropped it)".into(),
@@ -125,5 +180,32 @@ impl Diagnostic for StoreError {
             Self::Api { status: 403, .. } => "the token lacks permission: give it `contents: write` on the GitOps repository".into(),
             Self::Api { .. } => "check the GitHub status page, then re-run the job".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_landing_that_gave_up_gets_the_hint_of_its_last_error() {
+        let server = StoreError::ServerError {
+            detail: "The requested URL returned error: 500".into(),
+        };
+        let unreachable = StoreError::Unreachable {
+            detail: "Failed to connect to h port 443: Connection refused".into(),
+        };
+        let transient = StoreError::Transient("early EOF".into());
+        for error in [server, unreachable, transient] {
+            assert_eq!(
+                StoreError::hint_after_retries(&error.to_string()),
+                error.hint(),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            StoreError::hint_after_retries("another writer moved the branch first, every time"),
+            None
+        );
     }
 }

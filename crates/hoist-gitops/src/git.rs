@@ -9,7 +9,15 @@
 //!
 //! The token reaches git only through the environment
 //! (`GIT_CONFIG_*` → `http.<server>.extraHeader`), never argv or a URL.
+//!
+//! git starts with a cleared environment: nothing the runner or an earlier
+//! step set (`GIT_SSL_NO_VERIFY`, `GIT_CONFIG_PARAMETERS`, `GIT_SSH_COMMAND`,
+//! `GIT_ASKPASS`, a `~/.gitconfig` with `url.<x>.insteadOf` or a credential
+//! helper, …) reaches it. It gets `PATH`, `TMPDIR` and the proxy variables,
+//! no system or global config, `http.sslVerify=true` and hoist's trust store
+//! (the system's roots plus `SSL_CERT_FILE`) as `http.sslCAInfo`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -26,6 +34,22 @@ use crate::store::{Advance, Identity, NewCommit, Store};
 /// The largest file read, in bytes.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The variables git is given from the environment; everything else is
+/// cleared. Proxies in both cases, as curl reads them.
+const PASSED_THROUGH: [&str; 8] = [
+    "PATH",
+    "TMPDIR",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// The trust store file written into the scratch directory.
+const CA_FILE: &str = "hoist-ca.pem";
+
 /// A branch of a git repository, written through `git`.
 #[derive(Debug)]
 pub struct GitStore {
@@ -38,19 +62,41 @@ impl GitStore {
     /// Prepares a scratch repository for `branch` of `repository` in a new
     /// directory under `temp`. `token`, when given, is sent as HTTP basic
     /// auth (`x-access-token:<token>`) to the repository's server only.
+    /// What git is given from the process environment is
+    /// [`open_with_env`](Self::open_with_env)'s.
     pub fn open(
         repository: &Repository,
         branch: &str,
         token: Option<&str>,
         temp: &Path,
     ) -> Result<Self, StoreError> {
+        let env: BTreeMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Self::open_with_env(repository, branch, token, temp, &env)
+    }
+
+    /// [`open`](Self::open), with `env` as the environment: git is given
+    /// only `PATH`, `TMPDIR` and the proxy variables from it, and trusts
+    /// what hoist trusts (the system's roots plus `SSL_CERT_FILE`), with
+    /// certificate checks forced on.
+    pub fn open_with_env(
+        repository: &Repository,
+        branch: &str,
+        token: Option<&str>,
+        temp: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, StoreError> {
         let scratch = tempfile::Builder::new()
             .prefix("hoist-gitops-")
             .tempdir_in(temp)
             .map_err(StoreError::Scratch)?;
+        let ca_file = trust_store(repository, env, scratch.path())?;
         let mut config = vec![
             // A helper from the runner's config must not answer for us.
             ("credential.helper".to_owned(), String::new()),
+            // No switch skips certificate checks.
+            ("http.sslVerify".into(), "true".into()),
             ("core.repositoryformatversion".into(), "1".into()),
             ("extensions.partialClone".into(), "origin".into()),
             ("remote.origin.url".into(), repository.git_url.clone()),
@@ -60,6 +106,9 @@ impl GitStore {
                 "blob:none".into(),
             ),
         ];
+        if let Some(ca_file) = ca_file {
+            config.push(("http.sslCAInfo".into(), ca_file.display().to_string()));
+        }
         if let (Some(token), Some(scope)) = (token, repository.http_scope()) {
             let basic =
                 base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
@@ -68,21 +117,31 @@ impl GitStore {
                 format!("Authorization: Basic {basic}"),
             ));
         }
-        let mut env = vec![
-            ("GIT_DIR".to_owned(), scratch.path().display().to_string()),
+        let scratch_dir = scratch.path().display().to_string();
+        let mut git_env: Vec<(String, String)> = PASSED_THROUGH
+            .iter()
+            .filter_map(|name| Some(((*name).to_owned(), env.get(*name)?.clone())))
+            .collect();
+        git_env.extend([
+            ("GIT_DIR".to_owned(), scratch_dir.clone()),
+            // No ~/.gitconfig, ~/.config/git/config or /etc/gitconfig.
+            ("HOME".into(), scratch_dir),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
+            ("GIT_ATTR_NOSYSTEM".into(), "1".into()),
             ("GIT_TERMINAL_PROMPT".into(), "0".into()),
             ("GIT_ALLOW_PROTOCOL".into(), "file:http:https".into()),
             ("LC_ALL".into(), "C".into()),
             ("GIT_CONFIG_COUNT".into(), config.len().to_string()),
-        ];
+        ]);
         for (i, (key, value)) in config.into_iter().enumerate() {
-            env.push((format!("GIT_CONFIG_KEY_{i}"), key));
-            env.push((format!("GIT_CONFIG_VALUE_{i}"), value));
+            git_env.push((format!("GIT_CONFIG_KEY_{i}"), key));
+            git_env.push((format!("GIT_CONFIG_VALUE_{i}"), value));
         }
         let store = Self {
             scratch,
             branch: branch.to_owned(),
-            env,
+            env: git_env,
         };
         store.git(&["init", "--quiet", "--bare"], None)?;
         Ok(store)
@@ -121,8 +180,7 @@ impl GitStore {
         command
             .args(args)
             .current_dir(self.scratch.path())
-            .env_remove("GIT_ASKPASS")
-            .env_remove("SSH_ASKPASS")
+            .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .envs(extra_env.iter().copied())
             .stdin(if stdin.is_some() {
@@ -372,6 +430,25 @@ enum PushStatus {
 
 /// Reads the ref line of `git push --porcelain`
 /// (`<flag>\t<from>:<to>\t<summary>`) and what the server said with it.
+/// Writes hoist's trust store (the system's roots plus `SSL_CERT_FILE`) into
+/// `scratch` for `http.sslCAInfo`. A repository not reached over HTTPS
+/// needs none, so a machine without roots can still use `file://`.
+fn trust_store(
+    repository: &Repository,
+    env: &BTreeMap<String, String>,
+    scratch: &Path,
+) -> Result<Option<PathBuf>, StoreError> {
+    let https = repository.git_url.starts_with("https://");
+    let pem = match hoist_http::TrustedBundles::new(env, None).pem() {
+        Ok(pem) => pem,
+        Err(error) if https => return Err(error.into()),
+        Err(_) => return Ok(None),
+    };
+    let path = scratch.join(CA_FILE);
+    std::fs::write(&path, pem).map_err(StoreError::Scratch)?;
+    Ok(Some(path))
+}
+
 fn push_status(stdout: &str, remote_said: &str) -> Option<PushStatus> {
     let line = stdout.lines().find(|l| l.split('\t').count() >= 3)?;
     let mut fields = line.split('\t');
@@ -411,6 +488,31 @@ fn classify(args: &[&str], stderr: &str, branch: &str) -> StoreError {
         .filter(|l| !l.trim().is_empty() && !l.starts_with("warning:"))
         .collect::<Vec<_>>()
         .join(" / ");
+    // Before the rest: a 500 page can say "not found" or "Authentication", and git quotes
+    // the URL in every line.
+    if has("returned error: 5") {
+        return StoreError::ServerError { detail };
+    }
+    if has("SSL certificate problem")
+        || has("server certificate verification failed")
+        || has("SSL: no alternative certificate subject name")
+        || has("SSL: certificate subject name")
+        || has("certificate's owner does not match hostname")
+        || has("certificate has expired")
+        || has("unable to get local issuer certificate")
+    {
+        return StoreError::Tls { detail };
+    }
+    if has("appears as both a file and as a directory") || has("beyond a symbolic link") {
+        // `update-index --add --cacheinfo <mode>,<object>,<path>`: the path is the last field.
+        let path = args
+            .last()
+            .and_then(|info| info.splitn(3, ',').nth(2))
+            .unwrap_or_default();
+        return StoreError::ThroughNonDirectory {
+            path: path.to_owned(),
+        };
+    }
     if has("Authentication failed")
         || has("could not read Username")
         || has("could not read Password")
@@ -426,10 +528,16 @@ fn classify(args: &[&str], stderr: &str, branch: &str) -> StoreError {
     {
         StoreError::RepositoryMissing { detail }
     } else if has("Could not resolve host")
+        || has("Could not resolve proxy")
         || has("Connection refused")
-        || has("Failed to connect")
+        || has("Couldn't connect to server")
+        || has("Network is unreachable")
+        || has("No route to host")
+        || (has("Failed to connect") && !has("timed out"))
+    {
+        StoreError::Unreachable { detail }
+    } else if has("Failed to connect")
         || has("timed out")
-        || has("returned error: 5")
         || has("RPC failed")
         || has("early EOF")
         || has("unexpected disconnect")
@@ -489,5 +597,84 @@ mod tests {
             "main",
         );
         assert!(net.is_transient());
+    }
+
+    /// git's own words (git 2.47 with curl 8 over GnuTLS and OpenSSL, and older curl).
+    #[test]
+    fn network_server_tls_and_path_failures_each_get_their_own_class() {
+        let unreachable = [
+            "fatal: unable to access 'http://127.0.0.1:9/x.git/': Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server",
+            "fatal: unable to access 'https://h/x.git/': Failed to connect to h port 443: Connection refused",
+            "fatal: unable to access 'https://h/x.git/': Failed to connect to h port 443 after 3 ms: Network is unreachable",
+            "fatal: unable to access 'https://h/x.git/': Failed to connect to h port 443 after 3 ms: No route to host",
+            "fatal: unable to access 'https://h/x.git/': Could not resolve host: h",
+        ];
+        for stderr in unreachable {
+            let error = classify(&["fetch"], stderr, "main");
+            assert!(
+                matches!(error, StoreError::Unreachable { .. }),
+                "{stderr}: {error:?}"
+            );
+            assert!(error.is_transient());
+        }
+        let timed_out = classify(
+            &["fetch"],
+            "fatal: unable to access 'https://h/x.git/': Failed to connect to h port 443 after 130001 ms: Connection timed out",
+            "main",
+        );
+        assert!(
+            matches!(timed_out, StoreError::Transient(_)),
+            "{timed_out:?}"
+        );
+        for status in ["500", "502", "503"] {
+            let stderr = format!(
+                "fatal: unable to access 'http://h/x.git/': The requested URL returned error: {status}"
+            );
+            let error = classify(&["fetch"], &stderr, "main");
+            assert!(
+                matches!(error, StoreError::ServerError { .. }),
+                "{stderr}: {error:?}"
+            );
+            assert!(error.is_transient());
+        }
+        for stderr in [
+            "fatal: unable to access 'https://127.0.0.1:48443/x.git/': server certificate verification failed. CAfile: /etc/ssl/certs/ca-certificates.crt CRLfile: none",
+            "fatal: unable to access 'https://h/x.git/': SSL certificate problem: unable to get local issuer certificate",
+            "fatal: unable to access 'https://h/x.git/': SSL certificate problem: self-signed certificate",
+            "fatal: unable to access 'https://h/x.git/': SSL certificate problem: certificate has expired",
+            "fatal: unable to access 'https://h/x.git/': SSL: no alternative certificate subject name matches target host name 'h'",
+        ] {
+            let error = classify(&["fetch"], stderr, "main");
+            assert!(
+                matches!(error, StoreError::Tls { .. }),
+                "{stderr}: {error:?}"
+            );
+            assert!(!error.is_transient());
+            let hint = hoist_runner::Diagnostic::hint(&error).unwrap_or_default();
+            assert!(hint.contains("SSL_CERT_FILE"), "{hint}");
+            assert!(hint.contains("ca-bundle"), "{hint}");
+        }
+        let through_link = classify(
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                "100644,0123abcd,link/v.yaml",
+            ],
+            "error: 'link/v.yaml' appears as both a file and as a directory
+error: link/v.yaml: cannot add to the index - missing --add option?
+fatal: git update-index: --cacheinfo cannot add link/v.yaml",
+            "main",
+        );
+        assert!(
+            matches!(&through_link, StoreError::ThroughNonDirectory { path } if path == "link/v.yaml"),
+            "{through_link:?}"
+        );
+        assert!(!through_link.is_transient());
+        let hint = hoist_runner::Diagnostic::hint(&through_link).unwrap_or_default();
+        assert!(
+            hint.contains("hoist does not follow symbolic links"),
+            "{hint}"
+        );
     }
 }

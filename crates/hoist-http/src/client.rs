@@ -47,11 +47,78 @@ impl HttpOptions {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: Client,
+    request_timeout: Duration,
+}
+
+/// What [`HttpClient::send`] records on each response it returns (in the
+/// response's extensions), so an error reading the body later is reported
+/// like one during the exchange: a body that stops coming is a timeout
+/// ("did not answer within …"), not a decode error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The method.
+    pub method: String,
+    /// The redacted URL.
+    pub url: String,
+    /// The time the answering attempt had for connect, headers and the
+    /// whole body: the per-request timeout or what was left of the retry
+    /// policy's deadline, whichever was shorter.
+    pub within: Duration,
+    /// How many attempts were made, the answering one included.
+    pub attempts: u32,
+}
+
+impl Exchange {
+    /// The record [`HttpClient::send`] left on `response`, if it sent it.
+    pub fn of(response: &Response) -> Option<Self> {
+        response.extensions().get::<Self>().cloned()
+    }
+
+    /// The error for a body that could not be read whole: a
+    /// [`HttpError::Timeout`] when the attempt's time ran out while reading
+    /// it, else a [`HttpError::Send`] (a broken body can pass, so it is
+    /// retryable).
+    pub fn body_error(&self, source: reqwest::Error) -> HttpError {
+        if source.is_timeout() {
+            HttpError::Timeout {
+                method: self.method.clone(),
+                url: self.url.clone(),
+                within: self.within,
+                attempts: self.attempts,
+            }
+        } else {
+            HttpError::Send {
+                method: self.method.clone(),
+                url: self.url.clone(),
+                attempts: self.attempts,
+                source: source.without_url(),
+            }
+        }
+    }
+}
+
+/// The time one attempt may take: its own timeout (the request's, else the
+/// client's), cut to what is left before `deadline` when there is one.
+/// `None` when the deadline has passed: no attempt starts then.
+fn attempt_timeout(
+    own: Duration,
+    deadline: Option<Duration>,
+    elapsed: Duration,
+) -> Option<Duration> {
+    match deadline {
+        None => Some(own),
+        Some(deadline) => {
+            let left = deadline.saturating_sub(elapsed);
+            (!left.is_zero()).then(|| own.min(left))
+        }
+    }
 }
 
 /// One failed attempt, before it is known whether it is the last.
 enum Attempt {
     Transport(reqwest::Error),
+    /// The deadline had passed before the attempt could start.
+    Expired,
     Status {
         status: u16,
         retry_after: Option<Duration>,
@@ -87,6 +154,7 @@ impl HttpClient {
         }
         Ok(Self {
             client: builder.build().map_err(HttpError::Client)?,
+            request_timeout: options.request_timeout,
         })
     }
 
@@ -99,6 +167,12 @@ impl HttpClient {
     /// transport errors and the statuses in
     /// [`status_is_retryable`](crate::retry::status_is_retryable). Any other
     /// answer, 4xx included, is returned for the caller to read.
+    ///
+    /// Each attempt gets its own timeout (the request's, else the client's
+    /// `request_timeout`) cut to what is left of `policy.deadline`; it
+    /// covers connecting, the headers and reading the whole body. A
+    /// response carries an [`Exchange`] so a body that stops coming can be
+    /// reported as the timeout it is ([`Exchange::body_error`]).
     pub async fn send(
         &self,
         policy: &RetryPolicy,
@@ -106,19 +180,39 @@ impl HttpClient {
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, HttpError> {
         let mut target = (String::new(), String::new());
+        let mut within = self.request_timeout;
         let result = retry(
             policy,
             clock,
-            |_| {
-                let request = build(&self.client).build();
-                if let Ok(request) = &request {
-                    target = (request.method().to_string(), redact_url(request.url()));
-                }
+            |attempt| {
+                let mut request = build(&self.client).build();
+                let timeout = match &mut request {
+                    Ok(request) => {
+                        target = (request.method().to_string(), redact_url(request.url()));
+                        let own = request.timeout().copied().unwrap_or(self.request_timeout);
+                        let timeout = attempt_timeout(own, policy.deadline, clock.elapsed());
+                        if let Some(timeout) = timeout {
+                            *request.timeout_mut() = Some(timeout);
+                            within = timeout;
+                        }
+                        timeout
+                    }
+                    Err(_) => Some(self.request_timeout),
+                };
+                let exchange = Exchange {
+                    method: target.0.clone(),
+                    url: target.1.clone(),
+                    within,
+                    attempts: attempt,
+                };
                 async move {
                     let request = request
                         .map_err(|e| Attempt::Refused(HttpError::Client(e.without_url())))?;
                     check_scheme(request.url()).map_err(Attempt::Refused)?;
-                    let response = self
+                    if timeout.is_none() {
+                        return Err(Attempt::Expired);
+                    }
+                    let mut response = self
                         .client
                         .execute(request)
                         .await
@@ -135,6 +229,7 @@ impl HttpClient {
                             retry_after,
                         });
                     }
+                    response.extensions_mut().insert(exchange);
                     Ok(response)
                 }
             },
@@ -143,13 +238,25 @@ impl HttpClient {
                 Attempt::Status { retry_after, .. } => Verdict::Retry {
                     after: *retry_after,
                 },
-                Attempt::Transport(_) | Attempt::Refused(_) => Verdict::Fail,
+                Attempt::Transport(_) | Attempt::Refused(_) | Attempt::Expired => Verdict::Fail,
             },
         )
         .await;
         result.map_err(|failure| {
             let (method, url) = target;
             match failure.last {
+                Attempt::Transport(source) if source.is_timeout() => HttpError::Timeout {
+                    method,
+                    url,
+                    within,
+                    attempts: failure.attempts,
+                },
+                Attempt::Expired => HttpError::Timeout {
+                    method,
+                    url,
+                    within: policy.deadline.unwrap_or(within),
+                    attempts: failure.attempts.saturating_sub(1),
+                },
                 Attempt::Transport(source) => HttpError::Send {
                     method,
                     url,

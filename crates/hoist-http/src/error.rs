@@ -80,6 +80,20 @@ pub enum HttpError {
         #[source]
         source: reqwest::Error,
     },
+    /// No attempt got a whole answer (headers and body) within the time it
+    /// had: the per-request timeout, or what was left of the step's
+    /// deadline if that was shorter.
+    #[error("{method} {url} did not answer within {} after {attempts} attempt(s)", seconds(*.within))]
+    Timeout {
+        /// The method.
+        method: String,
+        /// The redacted URL.
+        url: String,
+        /// The time the last attempt was given.
+        within: std::time::Duration,
+        /// How many attempts were made.
+        attempts: u32,
+    },
     /// The server kept answering with a status worth retrying.
     #[error("{method} {url} answered {status} after {attempts} attempt(s)")]
     Status {
@@ -93,6 +107,28 @@ pub enum HttpError {
         attempts: u32,
         /// The wait the server asked for, if it did.
         retry_after: Option<std::time::Duration>,
+    },
+    /// An answer's body is larger than hoist reads for that kind of answer
+    /// ([`crate::body::read_capped`]).
+    #[error("{what} from {url} is larger than {} MiB; hoist stopped reading it", cap / (1024 * 1024))]
+    BodyTooLarge {
+        /// Which answer ("Argo CD's answer to reading the application", …).
+        what: String,
+        /// The redacted URL.
+        url: String,
+        /// The cap, in bytes.
+        cap: u64,
+    },
+    /// An answer's body broke off while it was read.
+    #[error("{what} from {url} could not be read")]
+    Body {
+        /// Which answer.
+        what: String,
+        /// The redacted URL.
+        url: String,
+        /// The transport error, its URL removed.
+        #[source]
+        source: reqwest::Error,
     },
 }
 
@@ -108,8 +144,23 @@ impl HttpError {
             Self::Send { source, .. } if crate::client::is_transient(source) => {
                 Verdict::Retry { after: None }
             }
+            Self::Timeout { .. } => Verdict::Retry { after: None },
             _ => Verdict::Fail,
         }
+    }
+
+    /// The same error, counting `attempts` attempts: for callers that send
+    /// each request once and retry a whole operation, so the message tells
+    /// how many times the operation was tried.
+    #[must_use]
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        if let Self::Send { attempts: n, .. }
+        | Self::Status { attempts: n, .. }
+        | Self::Timeout { attempts: n, .. } = &mut self
+        {
+            *n = attempts;
+        }
+        self
     }
 
     /// Whether the transport error was a certificate the trust store did not
@@ -155,10 +206,30 @@ impl Diagnostic for HttpError {
             Self::Send { .. } => {
                 "check that the host is reachable from the runner, and the HTTPS_PROXY/NO_PROXY settings".to_owned()
             }
+            Self::Timeout { .. } => {
+                "the server sent no whole answer in time: check that it is healthy and reachable, or give the step a longer `timeout`".to_owned()
+            }
             Self::Status { status, .. } if *status == 429 => {
                 "the service is throttling this account: retry later or raise `retry-max-attempts`".to_owned()
             }
             Self::Status { .. } => "the service is failing: check its status page, then re-run the job".to_owned(),
+            Self::BodyTooLarge { .. } => {
+                "check that the URL points at the service itself and not at a proxy or file server; a real answer of this kind is far below the cap".to_owned()
+            }
+            Self::Body { .. } => {
+                "the connection broke mid-answer: check proxies between the runner and the service, then re-run the job".to_owned()
+            }
         })
+    }
+}
+
+/// A duration as people write it: `200ms`, `10s`, `1.5s`.
+fn seconds(duration: std::time::Duration) -> String {
+    if duration < std::time::Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
     }
 }

@@ -9,6 +9,7 @@
 //! - [`redact`]: credentials out of every URL and header that is printed.
 //! - [`endpoint`]: the scheme policy for endpoint inputs and registries.
 
+pub mod body;
 pub mod client;
 pub mod endpoint;
 pub mod error;

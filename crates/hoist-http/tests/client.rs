@@ -284,3 +284,154 @@ fn a_bad_ca_bundle_is_an_error_with_a_hint() {
     assert!(matches!(error, HttpError::CaBundle { .. }), "{error:?}");
     assert!(error.hint().unwrap().contains("ca-bundle"));
 }
+
+/// A policy of `attempts` attempts and no waits, ending 10 s after the
+/// clock started.
+fn ten_second_deadline(attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: attempts,
+        deadline: Some(Duration::from_secs(10)),
+        backoff: hoist_http::Backoff {
+            scale: 0.0,
+            ..hoist_http::Backoff::default()
+        },
+    }
+}
+
+fn patient() -> HttpOptions {
+    HttpOptions {
+        request_timeout: Duration::from_secs(60),
+        ..options()
+    }
+}
+
+#[test]
+fn a_body_that_stops_coming_is_cut_at_the_deadline_and_reported_as_a_timeout() {
+    let server = StandIn::start(Router::new().route("GET", "/slow", |_| {
+        let mut sent = false;
+        Response::new(200)
+            .header("content-type", "application/json")
+            .stream(move || {
+                if sent {
+                    hoist_testkit::standin::Chunk::Wait
+                } else {
+                    sent = true;
+                    hoist_testkit::standin::Chunk::Data(b"{\"phase\":".to_vec())
+                }
+            })
+    }));
+    let clock = ManualClock::default();
+    clock.advance(Duration::from_millis(9_700));
+    let client = client(patient(), &Environment::new());
+    let url = format!("{}/slow", server.url());
+    let started = std::time::Instant::now();
+    let error = block_on(async {
+        let response = client
+            .send(&ten_second_deadline(1), &clock, |c| c.get(&url))
+            .await
+            .unwrap();
+        let exchange = hoist_http::client::Exchange::of(&response).unwrap();
+        assert_eq!(exchange.within, Duration::from_millis(300));
+        exchange.body_error(response.bytes().await.unwrap_err())
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the 60 s request timeout was not cut to the 300 ms left: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            error,
+            HttpError::Timeout {
+                attempts: 1,
+                within,
+                ..
+            } if within == Duration::from_millis(300)
+        ),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(text.contains("did not answer within 300ms"), "{text}");
+    assert!(!text.contains("decoding"), "{text}");
+    assert!(error.hint().unwrap().contains("longer `timeout`"));
+}
+
+#[test]
+fn a_stalled_server_is_given_only_the_time_left_and_reported_as_a_timeout() {
+    let server = StandIn::start(hello());
+    server.fault(Fault::Stall);
+    let clock = ManualClock::default();
+    clock.advance(Duration::from_millis(9_800));
+    let client = client(patient(), &Environment::new());
+    let url = format!("{}/hello", server.url());
+    let started = std::time::Instant::now();
+    let error =
+        block_on(client.send(&ten_second_deadline(1), &clock, |c| c.get(&url))).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(
+        matches!(
+            error,
+            HttpError::Timeout { attempts: 1, within, .. } if within == Duration::from_millis(200)
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("did not answer within 200ms after 1 attempt(s)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn no_attempt_starts_once_the_deadline_has_passed() {
+    let server = StandIn::start(hello());
+    let clock = ManualClock::default();
+    clock.advance(Duration::from_secs(10));
+    let client = client(patient(), &Environment::new());
+    let url = format!("{}/hello", server.url());
+    let error =
+        block_on(client.send(&ten_second_deadline(3), &clock, |c| c.get(&url))).unwrap_err();
+    assert!(
+        matches!(error, HttpError::Timeout { attempts: 0, .. }),
+        "{error:?}"
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_server_error_answered_n_times_is_reported_after_n_attempts() {
+    let server = StandIn::start(hello());
+    server.faults(5, Fault::Status(500));
+    let clock = ManualClock::default();
+    let error = get(
+        &client(options(), &Environment::new()),
+        &clock,
+        5,
+        format!("{}/hello", server.url()),
+    )
+    .unwrap_err();
+    assert_eq!(server.requests().len(), 5);
+    assert!(
+        error
+            .to_string()
+            .contains("answered 500 after 5 attempt(s)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_operation_retried_whole_counts_its_own_attempts() {
+    let server = StandIn::start(hello());
+    server.fault(Fault::Status(500));
+    let clock = ManualClock::default();
+    let error = get(
+        &client(options(), &Environment::new()),
+        &clock,
+        1,
+        format!("{}/hello", server.url()),
+    )
+    .unwrap_err()
+    .with_attempts(4);
+    assert!(error.to_string().contains("after 4 attempt(s)"), "{error}");
+}

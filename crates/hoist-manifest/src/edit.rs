@@ -1,12 +1,9 @@
 //! [`apply`] and [`read`]: parse, plan splices, splice, re-parse to verify.
 
-use saphyr_parser::ScalarStyle;
-
 use crate::error::EditError;
 use crate::insert::Layout;
 use crate::lookup::{Lookup, Mode, lookup, not_a_scalar};
 use crate::path::{KeyPath, Segment};
-use crate::scalar::resolves_as_non_string;
 use crate::splice::{self, Record, Splice};
 use crate::target::{Limits, Options, Target};
 use crate::text::Source;
@@ -166,9 +163,14 @@ fn verify(
             .map_err(|error| failed(error.to_string()))?;
         match (found, &record.new) {
             (Lookup::Found(node), Some(expected)) => match &tree.node(node).kind {
-                Kind::Scalar { value, style } if value == expected => {
-                    if *style == ScalarStyle::Plain && resolves_as_non_string(value) {
-                        return Err(failed(format!("plain `{value}` does not read as a string")));
+                // The typed value: `!!int v9` or a plain `5` is not the string asked for.
+                Kind::Scalar { value, .. } if value == expected => {
+                    if !tree.reads_as_string(node) {
+                        let written = tree.tag_text(node).unwrap_or_default();
+                        return Err(failed(format!(
+                            "`{written}{}{value}` does not read as a string",
+                            if written.is_empty() { "" } else { " " }
+                        )));
                     }
                 }
                 Kind::Scalar { value, .. } => {
@@ -237,5 +239,34 @@ mod tests {
         }
         let error = verify("a: [", &[record("a", Some("x"))], 1, &limits).unwrap_err();
         assert!(matches!(error, EditError::Verification { .. }), "{error}");
+    }
+
+    #[test]
+    fn verification_compares_the_typed_value() {
+        let limits = Limits::default();
+        for text in [
+            "tag: !!int v9\n",
+            "tag: !!int 5\n",
+            "tag: !custom v9\n",
+            "tag: 5\n",
+        ] {
+            let value = text.trim_end().rsplit(' ').next().unwrap();
+            let error = verify(text, &[record("tag", Some(value))], 1, &limits).unwrap_err();
+            assert!(
+                error.to_string().contains("does not read as a string"),
+                "{text:?}: {error}"
+            );
+        }
+        for (text, value) in [
+            ("tag: !!str 5\n", "5"),
+            ("tag: ! 5\n", "5"),
+            ("tag: \"5\"\n", "5"),
+            ("tag: v9\n", "v9"),
+        ] {
+            assert!(
+                verify(text, &[record("tag", Some(value))], 1, &limits).is_ok(),
+                "{text:?}"
+            );
+        }
     }
 }

@@ -139,6 +139,33 @@ pub enum EditError {
         /// Line where the limit was crossed.
         line: usize,
     },
+    /// A mapping holds the same key twice; which one a reader takes is undefined.
+    #[error(
+        "the key `{key}` appears twice in one mapping (lines {first_line} and {line}); YAML forbids duplicate keys and readers disagree on which one counts — remove one of them"
+    )]
+    DuplicateKey {
+        /// The repeated key.
+        key: String,
+        /// Line of its first occurrence.
+        first_line: usize,
+        /// Line of the repeat.
+        line: usize,
+    },
+    /// The value to edit carries an explicit tag other than `!!str` (`!!int 5`, `!!bool
+    /// true`, `!custom x`): the new value would not read back as the string written.
+    #[error(
+        "`{path}` carries the tag `{tag}` (line {line}), under which `{value}` would not read as a string; remove the tag (or make it `!!str`) and run again"
+    )]
+    TaggedScalar {
+        /// The whole path.
+        path: String,
+        /// The tag as written, e.g. `!!int`.
+        tag: String,
+        /// The value that was to be written.
+        value: String,
+        /// Line of the scalar.
+        line: usize,
+    },
     /// The path resolves in no document.
     #[error("`{path}` not found: {} has no `{missing}`{}; check the spelling, or set create-missing to add it", quoted(.parent), at_line(.line))]
     PathNotFound {
@@ -322,7 +349,9 @@ impl EditError {
             | Self::BlockScalar { line, .. }
             | Self::FlowCollection { line, .. }
             | Self::CannotRemove { line, .. }
-            | Self::AmbiguousSelector { line, .. } => Some(*line),
+            | Self::AmbiguousSelector { line, .. }
+            | Self::DuplicateKey { line, .. }
+            | Self::TaggedScalar { line, .. } => Some(*line),
             Self::PathNotFound { line, .. } | Self::CannotCreate { line, .. } => *line,
             Self::TooLarge { .. } | Self::NoMatchingImage { .. } | Self::Verification { .. } => {
                 None

@@ -14,7 +14,9 @@
 //!
 //! What cannot be done safely is refused with an [`EditError`] that says what to change, never
 //! guessed: editing block scalars (`|`, `>`), aliases or anchors that aliases share, paths
-//! through aliases, adding or removing lines inside flow collections (`{…}`, `[…]`).
+//! through aliases, adding or removing lines inside flow collections (`{…}`, `[…]`), files
+//! with a duplicate key in a mapping, and scalars tagged other than `!!str` (`!!int 5`: the new
+//! value would not read back as a string, and dropping the author's tag would be a guess).
 //!
 //! ```
 //! use hoist_manifest::{Options, Target, apply};

@@ -10,12 +10,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::error::EditError;
 use crate::target::Limits;
 use crate::text::{CharToByte, Source};
-use crate::tree::{Document, Kind, Node, NodeId, Tree};
+use crate::tree::{Document, Kind, Node, NodeId, ScalarTag, Tree};
 
 /// Parses `text`, enforcing the alias, expansion and depth limits (not the size limit).
 pub(crate) fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Tree<'a>, EditError> {
@@ -103,13 +103,16 @@ impl<'a, 'l> Builder<'a, 'l> {
     fn event(&mut self, event: Event<'_>, start: usize, end: usize) -> Result<(), EditError> {
         match event {
             Event::DocumentStart(explicit) => self.marker_end = explicit.then_some(end),
-            Event::Scalar(value, style, anchor, _tag) => {
+            Event::Scalar(value, style, anchor, tag) => {
                 let (content_start, content_end) = self.scalar_bounds(&value, style, start, end);
                 let kind = Kind::Scalar {
                     value: value.into_owned(),
                     style,
                 };
                 self.add(kind, start, content_start, content_end, anchor, 1);
+                if let Some(node) = self.nodes.last_mut() {
+                    node.tag = tag.as_deref().map(scalar_tag);
+                }
             }
             Event::Alias(anchor) => self.alias(anchor, start)?,
             Event::SequenceStart(anchor, _tag) => {
@@ -132,7 +135,7 @@ impl<'a, 'l> Builder<'a, 'l> {
                     anchor,
                 )?;
             }
-            Event::SequenceEnd | Event::MappingEnd => self.close_collection(end),
+            Event::SequenceEnd | Event::MappingEnd => self.close_collection(end)?,
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
         Ok(())
@@ -207,6 +210,7 @@ impl<'a, 'l> Builder<'a, 'l> {
             anchor: (anchor != 0).then_some(anchor),
             parent: self.open.last().map(|open| open.id),
             expanded: 1,
+            tag: None,
         });
         if anchor != 0 {
             self.anchors.insert(anchor, id);
@@ -225,9 +229,9 @@ impl<'a, 'l> Builder<'a, 'l> {
         Ok(())
     }
 
-    fn close_collection(&mut self, end: usize) {
+    fn close_collection(&mut self, end: usize) -> Result<(), EditError> {
         let Some(Open { id, children }) = self.open.pop() else {
-            return;
+            return Ok(());
         };
         let start = self.nodes[id].start;
         let opener = self.text.as_bytes().get(start).copied();
@@ -246,6 +250,7 @@ impl<'a, 'l> Builder<'a, 'l> {
                 for &(key, value) in &entries {
                     self.place_missing_value(key, value);
                 }
+                self.refuse_duplicate_keys(&entries)?;
                 Kind::Mapping {
                     entries,
                     flow: opener == Some(b'{') && first_child_starts_later,
@@ -270,6 +275,35 @@ impl<'a, 'l> Builder<'a, 'l> {
         node.end = content_end;
         node.expanded = expanded;
         self.attach(id);
+        Ok(())
+    }
+
+    /// Refuses a mapping in which two keys read as the same scalar (`tag: a` … `tag: b`):
+    /// YAML forbids it, and readers disagree on which one counts, so editing either would be a
+    /// guess. A repeated merge key (`<<`) is let through: it names no value of its own.
+    fn refuse_duplicate_keys(&self, entries: &[(NodeId, NodeId)]) -> Result<(), EditError> {
+        let mut seen: HashMap<&str, NodeId> = HashMap::new();
+        for &(key, _) in entries {
+            let target = match self.nodes[key].kind {
+                Kind::Alias { anchor } => self.anchors.get(&anchor).copied().unwrap_or(key),
+                _ => key,
+            };
+            let Kind::Scalar { value, style } = &self.nodes[target].kind else {
+                continue;
+            };
+            if *style == ScalarStyle::Plain && value == "<<" {
+                continue;
+            }
+            if let Some(&first) = seen.get(value.as_str()) {
+                return Err(EditError::DuplicateKey {
+                    key: value.clone(),
+                    first_line: self.source.line(self.nodes[first].start),
+                    line: self.source.line(self.nodes[key].start),
+                });
+            }
+            seen.insert(value, key);
+        }
+        Ok(())
     }
 
     /// Puts a value with no bytes (`key:` then nothing) right after its key's colon.
@@ -312,6 +346,7 @@ impl<'a, 'l> Builder<'a, 'l> {
             anchor: (anchor != 0).then_some(anchor),
             parent: self.open.last().map(|open| open.id),
             expanded,
+            tag: None,
         });
         if anchor != 0 {
             self.anchors.insert(anchor, id);
@@ -328,6 +363,18 @@ impl<'a, 'l> Builder<'a, 'l> {
                 marker_end: self.marker_end.take(),
             }),
         }
+    }
+}
+
+/// What a scalar's explicit tag makes of it: `!!str` and the non-specific `!` keep it a string.
+fn scalar_tag(tag: &Tag) -> ScalarTag {
+    // `!!str`, the verbatim `!<tag:yaml.org,2002:str>`, and `!` (handle "", suffix "!").
+    let is_str = format!("{}{}", tag.handle, tag.suffix) == "tag:yaml.org,2002:str"
+        || (tag.handle.is_empty() && tag.suffix == "!");
+    if is_str {
+        ScalarTag::Str
+    } else {
+        ScalarTag::Other
     }
 }
 

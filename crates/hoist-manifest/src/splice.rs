@@ -9,9 +9,9 @@ use saphyr_parser::ScalarStyle;
 use crate::error::EditError;
 use crate::lookup::not_a_scalar;
 use crate::path::KeyPath;
-use crate::scalar::{render, resolves_as_non_string};
+use crate::scalar::render;
 use crate::text::{after_line_of, line_start};
-use crate::tree::{Kind, NodeId, Tree};
+use crate::tree::{Kind, NodeId, ScalarTag, Tree};
 
 /// One scalar a splice adds, changes or removes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,9 +137,18 @@ pub(crate) fn replace_scalar(
             line,
         });
     }
+    // A tag other than `!!str` would make the new text something else than the string
+    // asked for (`!!int v9` does not even parse): refused, never dropped silently.
+    if tree.node(node).tag == Some(ScalarTag::Other) {
+        return Err(EditError::TaggedScalar {
+            path: path.to_string(),
+            tag: tree.tag_text(node).unwrap_or_else(|| "!".to_owned()),
+            value: value.to_owned(),
+            line: tree.properties_line(node),
+        });
+    }
     // A plain `1.10` is a number, not the string "1.10": rewrite it quoted.
-    let is_string = *style != ScalarStyle::Plain || !resolves_as_non_string(old);
-    if old == value && is_string {
+    if old == value && tree.reads_as_string(node) {
         return Ok(None);
     }
     let Range { start, end } = tree.node(node).start..tree.node(node).end;

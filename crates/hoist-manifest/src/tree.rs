@@ -30,6 +30,18 @@ pub(crate) struct Node {
     pub(crate) parent: Option<NodeId>,
     /// How many nodes this one stands for with every alias in it expanded.
     pub(crate) expanded: usize,
+    /// The scalar's explicit tag (`!!int 5`, `!!str 5`, `!custom x`), when it has one.
+    pub(crate) tag: Option<ScalarTag>,
+}
+
+/// What an explicit tag on a scalar makes of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScalarTag {
+    /// `!!str` or the non-specific `!`: the scalar is a string whatever its text.
+    Str,
+    /// Any other tag (`!!int`, `!!bool`, `!!float`, `!!null`, `!!binary`, `!local`, …): the
+    /// scalar is not a plain string, or not one hoist can vouch for.
+    Other,
 }
 
 /// What a node is.
@@ -183,6 +195,30 @@ impl<'a> Tree<'a> {
             .find_map(|word| word.strip_prefix(sigil))
             .unwrap_or_default()
             .to_owned()
+    }
+
+    /// The explicit tag of the node as written (`!!int`, `!`, `!custom`), or `None`.
+    pub(crate) fn tag_text(&self, id: NodeId) -> Option<String> {
+        let node = &self.nodes[id];
+        node.tag?;
+        self.text()[node.props_start..node.start]
+            .split_whitespace()
+            .find(|word| word.starts_with('!'))
+            .map(str::to_owned)
+    }
+
+    /// Whether the scalar `id` reads as a string: tagged `!!str`/`!`, quoted, or plain text
+    /// that no YAML 1.1 or 1.2 reader takes for a null, bool, number or timestamp.
+    pub(crate) fn reads_as_string(&self, id: NodeId) -> bool {
+        let node = &self.nodes[id];
+        match (&node.kind, node.tag) {
+            (Kind::Scalar { .. }, Some(ScalarTag::Str)) => true,
+            (Kind::Scalar { .. }, Some(ScalarTag::Other)) => false,
+            (Kind::Scalar { value, style }, None) => {
+                *style != ScalarStyle::Plain || !crate::scalar::resolves_as_non_string(value)
+            }
+            _ => false,
+        }
     }
 
     /// A word for messages: `mapping`, `sequence`, `scalar`, `block scalar` or `alias`.

@@ -234,3 +234,71 @@ fn every_error_names_its_line_when_it_has_one() {
     let error = edit("a:\n  b: 1\n", key("a.c", "y")).unwrap_err();
     assert_eq!(error.line(), Some(2));
 }
+
+#[test]
+fn duplicate_keys_are_refused_naming_both_lines() {
+    let text = "image:\n  repository: api\n  tag: old\n  tag: other\n";
+    let error = edit(text, key("image.tag", "v2")).unwrap_err();
+    assert_eq!(
+        error,
+        EditError::DuplicateKey {
+            key: "tag".into(),
+            first_line: 3,
+            line: 4
+        }
+    );
+    assert_eq!(error.line(), Some(4));
+    let message = error.to_string();
+    assert!(message.contains("lines 3 and 4"), "{message}");
+    assert!(message.contains("remove one of them"), "{message}");
+    // Whatever the target, wherever the repeat: quoted, in flow style, in a later document.
+    for text in [
+        "tag: old\n'tag': other\n",
+        "image: {tag: a, tag: b}\n",
+        "a: 1\n---\nb: 1\nb: 2\n",
+    ] {
+        let error = edit(text, key("tag", "v2")).unwrap_err();
+        assert!(matches!(error, EditError::DuplicateKey { .. }), "{error}");
+        assert!(read(text, &"tag".parse().unwrap(), &Limits::default()).is_err());
+    }
+    // The same key in two mappings, or repeated merge keys, are fine.
+    let edited = edit("a:\n  tag: x\nb:\n  tag: y\n", key("a.tag", "z")).unwrap();
+    assert_eq!(edited.text, "a:\n  tag: z\nb:\n  tag: y\n");
+}
+
+#[test]
+fn tagged_scalars_that_would_not_hold_a_string_are_refused() {
+    for (text, tag) in [
+        ("tag: !!int 5\n", "!!int"),
+        ("tag: !!float 1.5 # c\n", "!!float"),
+        ("tag: !!bool true\n", "!!bool"),
+        ("tag: &a !custom v1\n", "!custom"),
+        (
+            "tag: !<tag:yaml.org,2002:int> 5\n",
+            "!<tag:yaml.org,2002:int>",
+        ),
+    ] {
+        let error = edit(text, key("tag", "v9")).unwrap_err();
+        assert_eq!(
+            error,
+            EditError::TaggedScalar {
+                path: "tag".into(),
+                tag: tag.into(),
+                value: "v9".into(),
+                line: 1
+            },
+            "{text:?}"
+        );
+        assert!(error.to_string().contains("remove the tag"), "{error}");
+    }
+    // Even when the text would not change: `!!int 5` is not the string "5".
+    assert!(matches!(
+        edit("tag: !!int 5\n", key("tag", "5")),
+        Err(EditError::TaggedScalar { .. })
+    ));
+    // `!!str` and the non-specific `!` hold any string; the tag is kept.
+    let edited = edit("tag: !!str 5 # c\n", key("tag", "v9")).unwrap();
+    assert_eq!(edited.text, "tag: !!str v9 # c\n");
+    let edited = edit("tag: ! 5\n", key("tag", "6")).unwrap();
+    assert_eq!(edited.text, "tag: ! \"6\"\n");
+}

@@ -11,8 +11,12 @@ use serde_json::Value;
 use crate::digest::{Digest, Hasher};
 use crate::media;
 
-/// The largest manifest or config hoist reads into memory (ECR's limit).
-const MAX_DOCUMENT: u64 = 4 * 1024 * 1024;
+/// The largest manifest, index or config hoist reads into memory: 4 MiB,
+/// the limit distribution (`docker-registry`) and ECR put on a manifest
+/// PUT, so nothing larger could be pushed anyway. Every such read is
+/// bounded by it, whatever the file claims to be (a symlink to `/dev/zero`
+/// has a size of 0 and never ends).
+pub const MAX_DOCUMENT: u64 = 4 * 1024 * 1024;
 
 /// An image that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +72,39 @@ pub enum SourceError {
         wanted: String,
         /// The platforms the index has.
         available: String,
+    },
+    /// A path the image needs is not a regular file (a FIFO, a device, a
+    /// socket): reading one could block forever or never end.
+    #[error(
+        "`{path}` is a {kind}, not a regular file; an image source holds regular files only: replace it with the file itself"
+    )]
+    NotRegular {
+        /// The file, as the source names it.
+        path: String,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// A symlink in a layout directory resolves outside the layout.
+    #[error(
+        "`{path}` resolves to `{target}`, outside the image layout `{root}`; a layout's symlinks must stay inside it: copy the file in instead"
+    )]
+    Escapes {
+        /// The member, as the source names it.
+        path: String,
+        /// Where it resolves to.
+        target: String,
+        /// The layout directory.
+        root: String,
+    },
+    /// A manifest, index or config is larger than hoist reads.
+    #[error(
+        "`{path}` is larger than {} MiB, the most a manifest, index or config may be (registries refuse larger manifests): the source is damaged, build it again", cap / (1024 * 1024)
+    )]
+    TooLarge {
+        /// The file, as the source names it.
+        path: String,
+        /// The cap, in bytes.
+        cap: u64,
     },
     /// The archive holds several images and none was chosen.
     #[error("the source holds {0} images without platforms; hoist pushes one image or one index")]
@@ -162,7 +199,7 @@ impl Manifest {
 /// Where the blobs are.
 #[derive(Debug)]
 enum Store {
-    /// A layout directory.
+    /// A layout directory, its symlinks resolved.
     Dir(PathBuf),
     /// A tar file: each member's data offset and size.
     Tar {
@@ -196,13 +233,15 @@ impl ImageSource {
     /// Opens a layout directory or an image tar.
     pub fn open(path: &Path) -> Result<Self, SourceError> {
         let shown = path.display().to_string();
+        // `metadata` only: opening a FIFO would block until a writer comes.
         let meta = std::fs::metadata(path).map_err(|_| SourceError::Missing(shown.clone()))?;
         let store = if meta.is_dir() {
             if !path.join("index.json").is_file() {
                 return Err(SourceError::NotAnImage(shown));
             }
-            Store::Dir(path.to_owned())
+            Store::Dir(path.canonicalize().map_err(io(path))?)
         } else {
+            regular(&meta, &shown)?;
             Store::Tar {
                 file: path.to_owned(),
                 members: tar_members(path)?,
@@ -239,30 +278,38 @@ impl ImageSource {
             .unwrap_or_else(|| format!("blobs/sha256/{}", digest.hex()))
     }
 
-    /// Reads a whole member, at most [`MAX_DOCUMENT`] bytes.
+    /// Reads a whole member, at most [`MAX_DOCUMENT`] bytes: the size the
+    /// file claims is checked first, and the read itself is bounded too.
     fn read_member(&self, name: &str) -> Result<Vec<u8>, SourceError> {
-        let (mut reader, size) = self.open_member(name)?;
+        let too_large = || SourceError::TooLarge {
+            path: name.to_owned(),
+            cap: MAX_DOCUMENT,
+        };
+        let (reader, size) = self.open_member(name)?;
         if size > MAX_DOCUMENT {
-            return Err(SourceError::Corrupt {
-                document: name.to_owned(),
-                reason: format!("{size} bytes is larger than a manifest may be"),
-            });
+            return Err(too_large());
         }
-        let mut bytes = Vec::with_capacity(size as usize);
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         reader
+            .take(MAX_DOCUMENT + 1)
             .read_to_end(&mut bytes)
             .map_err(io(Path::new(name)))?;
+        if bytes.len() as u64 > MAX_DOCUMENT {
+            return Err(too_large());
+        }
         Ok(bytes)
     }
 
     fn open_member(&self, name: &str) -> Result<(Box<dyn Read + Send>, u64), SourceError> {
         match &self.store {
             Store::Dir(dir) => {
-                let path = dir.join(name);
+                let (path, _) = dir_member(dir, name)?;
                 let file = std::fs::File::open(&path)
                     .map_err(|_| SourceError::MissingBlob(name.to_owned()))?;
-                let size = file.metadata().map_err(io(&path))?.len();
-                Ok((Box::new(file), size))
+                // The file checked is the file opened: a regular file still.
+                let meta = file.metadata().map_err(io(&path))?;
+                regular(&meta, name)?;
+                Ok((Box::new(file), meta.len()))
             }
             Store::Tar { file, members } => {
                 let (offset, size) = *members
@@ -280,10 +327,10 @@ impl ImageSource {
         let name = self.member_path(digest);
         match &self.store {
             Store::Dir(dir) => {
-                let path = dir.join(&name);
-                let size = std::fs::metadata(&path)
-                    .map_err(|_| SourceError::MissingBlob(digest.to_string()))?
-                    .len();
+                let (path, size) = dir_member(dir, &name).map_err(|error| match error {
+                    SourceError::MissingBlob(_) => SourceError::MissingBlob(digest.to_string()),
+                    other => other,
+                })?;
                 Ok((path, 0, size))
             }
             Store::Tar { file, members } => {
@@ -536,6 +583,68 @@ impl ImageSource {
         self.made_index = Some(serde_json::to_vec(&index).unwrap_or_default());
         Ok(())
     }
+}
+
+/// The file behind member `name` of the layout at `root` (canonical), and
+/// its size: it must resolve inside the layout and be a regular file. Only
+/// metadata is read, so a FIFO is refused without being opened.
+fn dir_member(root: &Path, name: &str) -> Result<(PathBuf, u64), SourceError> {
+    let path = root.join(name);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(SourceError::MissingBlob(name.to_owned()));
+    }
+    // A dangling symlink is a missing blob too.
+    let resolved = path
+        .canonicalize()
+        .map_err(|_| SourceError::MissingBlob(name.to_owned()))?;
+    if !resolved.starts_with(root) {
+        return Err(SourceError::Escapes {
+            path: name.to_owned(),
+            target: resolved.display().to_string(),
+            root: root.display().to_string(),
+        });
+    }
+    let meta = std::fs::metadata(&resolved).map_err(io(&resolved))?;
+    regular(&meta, name)?;
+    Ok((resolved, meta.len()))
+}
+
+/// Refuses anything but a regular file (`shown` names it in the error).
+fn regular(meta: &std::fs::Metadata, shown: &str) -> Result<(), SourceError> {
+    let file_type = meta.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let kind = if file_type.is_dir() {
+        "directory"
+    } else {
+        special_kind(&file_type)
+    };
+    Err(SourceError::NotRegular {
+        path: shown.to_owned(),
+        kind,
+    })
+}
+
+#[cfg(unix)]
+fn special_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if file_type.is_fifo() {
+        "FIFO (named pipe)"
+    } else if file_type.is_char_device() {
+        "character device"
+    } else if file_type.is_block_device() {
+        "block device"
+    } else if file_type.is_socket() {
+        "socket"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "special file"
 }
 
 /// Each regular member of a tar: the offset of its data and its size.

@@ -127,6 +127,16 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// The same error, its HTTP failure counting `attempts` attempts: each
+    /// request is sent once and the operation is retried whole, so the
+    /// operation's count is the true one.
+    fn with_attempts(self, attempts: u32) -> Self {
+        match self {
+            Self::Http(error) => Self::Http(error.with_attempts(attempts)),
+            other => other,
+        }
+    }
+
     fn verdict(&self) -> Verdict {
         match self {
             Self::Http(error) => error.verdict(),
@@ -260,7 +270,7 @@ impl Registry {
             RegistryError::verdict,
         )
         .await
-        .map_err(|failure| failure.last)
+        .map_err(|failure| failure.last.with_attempts(failure.attempts))
     }
 
     /// Learns how the registry wants to be spoken to (`GET /v2/`), and gets

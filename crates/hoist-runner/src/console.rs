@@ -42,6 +42,60 @@ pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Text that came from outside hoist: a file in a GitOps repository, an
+/// Argo CD message, an STS answer, anything a third party could have written.
+///
+/// The only thing to do with it is [`Console::outside`], which prints it
+/// through [`neutralize`], so that no line of it can be read by the runner as
+/// a workflow command. It has no `Display`, so it cannot be formatted into a
+/// line that skips that step.
+#[derive(Debug, Clone, Copy)]
+pub struct Outside<'a>(&'a str);
+
+impl<'a> Outside<'a> {
+    /// Marks `text` as written outside hoist. Format hoist's own words and the
+    /// outside text into one string first, then wrap that string.
+    pub fn new(text: &'a str) -> Self {
+        Self(text)
+    }
+}
+
+/// Escapes text so that no line of it is a workflow command, and keeps it
+/// readable.
+///
+/// The runner splits stdout at `\n`, `\r\n` and a lone `\r`, and reads a line
+/// as a command when, after leading whitespace, it starts with `::` (the
+/// `::name ...::data` form), or when it holds `##[` anywhere (the older
+/// `##[name ...]data` form). So:
+///
+/// - the text is split at every `\r\n`, `\r` and `\n`, and each piece is a line
+///   of the result (joined with `\n`);
+/// - a line whose start after whitespace and control characters is `::` gets
+///   a `\` before that `::` (`  ::warning::x` becomes `  \::warning::x`);
+/// - every `##[` becomes `##\[`.
+///
+/// The escapes are visible characters on purpose: the runner compares with
+/// .NET's culture-sensitive `StartsWith`/`IndexOf`, which may skip zero-width
+/// characters, so an invisible escape could be ignored.
+pub fn neutralize(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut lines = Vec::new();
+    for line in text.split('\n') {
+        let start = line.len()
+            - line
+                .trim_start_matches(|c: char| c.is_whitespace() || c.is_control())
+                .len();
+        let (indent, rest) = line.split_at(start);
+        let line = if rest.starts_with("::") {
+            format!("{indent}\\{rest}")
+        } else {
+            line.to_owned()
+        };
+        lines.push(line.replace("##[", "##\\["));
+    }
+    lines.join("\n")
+}
+
 /// Who reads stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -152,9 +206,21 @@ impl Console {
         text
     }
 
-    /// A plain log line.
+    /// A plain log line in hoist's own words. Text from outside hoist goes
+    /// through [`Console::outside`] instead, so the call site says so; as a
+    /// backstop this line is escaped the same way ([`neutralize`]), so it
+    /// cannot be a workflow command either.
     pub fn info(&mut self, text: &str) {
-        let text = self.redact(text);
+        let text = neutralize(&self.redact(text));
+        self.write_log(&text);
+    }
+
+    /// Prints text from outside hoist (see [`Outside`]): secrets redacted,
+    /// then every line escaped by [`neutralize`], so the text is readable in
+    /// the log but cannot forge an annotation, an output, a mask or a
+    /// `::stop-commands::`.
+    pub fn outside(&mut self, text: Outside<'_>) {
+        let text = neutralize(&self.redact(text.0));
         self.write_log(&text);
     }
 
@@ -385,6 +451,125 @@ mod tests {
         let (mut console, out, _) = console(true, false);
         console.group("Push", |c| c.info("layer 1"));
         assert_eq!(out.text(), "::group::Push\nlayer 1\n::endgroup::\n");
+    }
+
+    /// Whether the GitHub runner would read `line` as a workflow command:
+    /// its `TryParseV2` (`::` after leading whitespace, then a second `::`)
+    /// or its `TryParse` (`##[` anywhere, then `]`).
+    fn parses_as_command(line: &str) -> bool {
+        let v2 = line
+            .trim_start()
+            .strip_prefix("::")
+            .is_some_and(|rest| rest.contains("::"));
+        let v1 = line.find("##[").is_some_and(|at| line[at..].contains(']'));
+        v2 || v1
+    }
+
+    /// The lines as the runner reads them: split at `\n`, `\r\n` and `\r`.
+    fn runner_lines(text: &str) -> Vec<&str> {
+        text.split(['\n', '\r']).filter(|l| !l.is_empty()).collect()
+    }
+
+    const FORGERIES: &[&str] = &[
+        "  ::warning title=forged::x",
+        "\t::error::forged",
+        "diff line ##[set-output name=x;]y",
+        "##[set-output name=forged;]yes",
+        "::stop-commands::t",
+        "::add-mask::s",
+        "ok\r::warning::after a lone CR",
+        "ok\r\n   ::notice::after CRLF",
+        "\u{2003}::warning::after an em space",
+        "###[set-output name=x;]y",
+    ];
+
+    #[test]
+    fn the_forgeries_would_parse_unescaped() {
+        for forged in FORGERIES {
+            assert!(
+                runner_lines(forged).iter().any(|l| parses_as_command(l)),
+                "{forged:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn outside_text_never_parses_as_a_command() {
+        for forged in FORGERIES {
+            let (mut console, out, _) = console(true, false);
+            console.outside(Outside::new(forged));
+            let text = out.text();
+            for line in runner_lines(&text) {
+                assert!(!parses_as_command(line), "{forged:?} printed {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn outside_text_stays_readable() {
+        let (mut console, out, _) = console(true, false);
+        console.outside(Outside::new(
+            " replicas: 2\n  ::warning title=forged::x\nsee ##[set-output name=x;]y\r\n::stop-commands::t\n::add-mask::s",
+        ));
+        assert_eq!(
+            out.text(),
+            " replicas: 2\n  \\::warning title=forged::x\nsee ##\\[set-output name=x;]y\n\\::stop-commands::t\n\\::add-mask::s\n"
+        );
+    }
+
+    #[test]
+    fn outside_text_is_redacted_before_it_is_escaped() {
+        let (mut console, out, _) = console(true, false);
+        console.mask("##[s3cr3t");
+        let masked = out.text();
+        console.outside(Outside::new("key ##[s3cr3t ##[x]"));
+        assert_eq!(
+            out.text().strip_prefix(masked.as_str()),
+            Some("key *** ##\\[x]\n")
+        );
+    }
+
+    #[test]
+    fn info_lines_are_escaped_as_a_backstop() {
+        let (mut console, out, _) = console(true, false);
+        console.info("  ::warning::x ##[set-output name=x;]y");
+        assert_eq!(out.text(), "  \\::warning::x ##\\[set-output name=x;]y\n");
+    }
+
+    #[test]
+    fn outside_text_in_data_mode_goes_to_stderr() {
+        let (out, err) = (Captured::default(), Captured::default());
+        let mut console = Console::new(
+            Box::new(out.clone()),
+            Box::new(err.clone()),
+            Mode::Data,
+            false,
+        );
+        console.outside(Outside::new("::add-mask::s"));
+        assert_eq!(out.text(), "");
+        assert_eq!(err.text(), "\\::add-mask::s\n");
+    }
+
+    #[test]
+    fn an_annotation_built_from_outside_text_is_one_line() {
+        let (mut console, out, _) = console(true, false);
+        console.annotate(
+            Level::Error,
+            Some("a\r\n::warning::t"),
+            None,
+            "sync failed: x\n::warning title=forged::x\r##[set-output name=forged;]yes\r\n::stop-commands::t",
+        );
+        let text = out.text();
+        let lines = runner_lines(&text);
+        assert_eq!(lines.len(), 1, "{text:?}");
+        assert!(
+            lines[0].starts_with("::error title=a%0D%0A%3A%3Awarning%3A%3At::"),
+            "{text:?}"
+        );
+        assert!(
+            lines[0].ends_with("sync failed: x%0A::warning title=forged::x%0D##[set-output name=forged;]yes%0D%0A::stop-commands::t"),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub mod runner;
 pub mod spec;
 pub mod values;
 
-pub use console::{Console, Level, Mode};
+pub use console::{Console, Level, Mode, Outside, neutralize};
 pub use diagnostic::{Diagnostic, Location, one_line, render};
 pub use files::FileCommandError;
 pub use inputs::{InputError, Inputs};

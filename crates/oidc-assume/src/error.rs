@@ -92,6 +92,12 @@ pub enum AssumeError {
         /// Why no more were made.
         stop: Stop,
     },
+    /// STS answered, but not with a well-formed answer.
+    #[error("{message}")]
+    MalformedAnswer {
+        /// What was wrong, naming the operation.
+        message: String,
+    },
     /// The role is in an account `allowed-account-ids` does not list.
     #[error("the role's account {account} is not in allowed-account-ids ({allowed})")]
     AccountNotAllowed {
@@ -156,6 +162,7 @@ impl Diagnostic for AssumeError {
                 "activate STS in this region (IAM > Account settings), or use another aws-region".to_owned()
             }
             Self::Sts { stop: Stop::NotRetryable, .. } => "check the role ARN, the session policies and the region".to_owned(),
+            Self::MalformedAnswer { .. } => crate::sts::MALFORMED_HINT.to_owned(),
             Self::Sts { .. } => "STS or the network kept failing: re-run the job, or raise `retry-max-attempts` or `timeout`".to_owned(),
             Self::AccountNotAllowed { .. } => "assume a role in an allowed account, or add the account to `allowed-account-ids`".to_owned(),
             Self::PrivateFile(hoist_runner::private_file::PrivateFileError::Symlink(_)) => {

@@ -240,6 +240,11 @@ fn env_credentials(env: &hoist_http::Environment) -> Result<Credentials, AssumeE
 }
 
 fn sts_error(operation: &'static str, failure: RetryError<StsFailure>) -> AssumeError {
+    if failure.last.malformed {
+        return AssumeError::MalformedAnswer {
+            message: failure.last.message,
+        };
+    }
     AssumeError::Sts {
         operation,
         code: failure.last.code,
@@ -256,6 +261,11 @@ fn web_identity_error(
     attempts: u32,
     stop: Stop,
 ) -> AssumeError {
+    if failure.malformed {
+        return AssumeError::MalformedAnswer {
+            message: failure.message,
+        };
+    }
     match failure.code.as_deref() {
         Some("AccessDenied") => AssumeError::AccessDenied {
             role: settings.role.arn.clone(),

@@ -1,7 +1,7 @@
 //! Handing the credentials on: environment, profiles, outputs, the
 //! `credential_process` answer, and the post step that takes them back.
 
-use hoist_runner::Runner;
+use hoist_runner::{Outside, Runner};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AssumeError;
@@ -108,10 +108,11 @@ pub(crate) fn publish(
         (Some(profile), false) => format!("profile `{profile}`"),
         (None, _) => "environment".to_owned(),
     };
-    runner.console().info(&format!(
+    // The session's ARN and expiration are STS's answer, not ours.
+    runner.console().outside(Outside::new(&format!(
         "Assumed {} as {} until {} ({how})",
         settings.role.arn, session.arn, session.expiration
-    ));
+    )));
     runner.summary(&format!(
         "### oidc-assume\n\n| | |\n|---|---|\n| role | `{}` |\n| session | `{}` |\n| expires | {} |\n| credentials | {how} |\n",
         settings.role.arn, session.arn, session.expiration

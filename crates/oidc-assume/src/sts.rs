@@ -39,28 +39,60 @@ pub struct StsFailure {
     pub message: String,
     /// The HTTP status, when there was a response.
     pub status: Option<u16>,
+    /// STS answered, but not with a well-formed answer (an unreadable body, a bad ARN, empty
+    /// keys, an expiry in the past): asking again gets the same answer, so it is not retried.
+    pub malformed: bool,
 }
 
+/// What to change when STS's answer is malformed: it rarely comes from AWS itself.
+pub(crate) const MALFORMED_HINT: &str =
+    "check that `sts-endpoint` (or AWS_ENDPOINT_URL_STS) and any proxy in between lead to AWS STS";
+
 impl StsFailure {
-    fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(error: SdkError<E>) -> Self {
-        let status = error.raw_response().map(|r| r.status().as_u16());
-        match &error {
-            SdkError::ServiceError(service) => Self {
-                code: service.err().code().map(String::from),
-                message: service.err().message().unwrap_or("no message").to_owned(),
-                status,
-            },
-            _ => Self {
-                code: None,
-                message: hoist_runner::one_line(&error),
-                status,
-            },
+    fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        operation: &'static str,
+    ) -> impl FnOnce(SdkError<E>) -> Self {
+        move |error| {
+            let status = error.raw_response().map(|r| r.status().as_u16());
+            match &error {
+                // A success status whose body the SDK could not read as the answer.
+                SdkError::ServiceError(_) if status.is_some_and(|s| (200..300).contains(&s)) => {
+                    malformed(
+                        operation,
+                        &format!(
+                            "the body is not a valid {operation} response ({})",
+                            hoist_runner::one_line(&error)
+                        ),
+                    )
+                }
+                SdkError::ServiceError(service) => Self {
+                    code: service.err().code().map(String::from),
+                    message: match (service.err().message(), status) {
+                        (Some(message), _) => message.to_owned(),
+                        (None, Some(status)) => {
+                            format!("STS answered HTTP {status} without an error message")
+                        }
+                        (None, None) => "STS answered without an error message".to_owned(),
+                    },
+                    status,
+                    malformed: false,
+                },
+                _ => Self {
+                    code: None,
+                    message: hoist_runner::one_line(&error),
+                    status,
+                    malformed: false,
+                },
+            }
         }
     }
 
     /// Whether a retry can help: throttling, 5xx, network, IdP trouble.
     pub fn verdict(&self) -> Verdict {
         let retry = Verdict::Retry { after: None };
+        if self.malformed {
+            return Verdict::Fail;
+        }
         match self.code.as_deref() {
             Some("IDPCommunicationError") => retry,
             Some("InvalidIdentityToken")
@@ -124,28 +156,103 @@ pub fn client(
     Ok(aws_sdk_sts::Client::from_conf(config.build()))
 }
 
+/// A malformed answer to `operation`: `what` was wrong with it.
+fn malformed(operation: &str, what: &str) -> StsFailure {
+    StsFailure {
+        code: None,
+        message: format!("STS's {operation} answer is malformed: {what}"),
+        status: Some(200),
+        malformed: true,
+    }
+}
+
+/// The session in a successful answer, checked before anything is exported: non-empty keys,
+/// an expiry in the future, an assumed-role ARN of the right shape (no control characters,
+/// which would break the step's outputs) and its 12-digit account.
 fn session(
+    operation: &'static str,
     credentials: Option<&aws_sdk_sts::types::Credentials>,
     arn: Option<&str>,
 ) -> Result<Session, StsFailure> {
-    let missing = || StsFailure {
-        code: None,
-        message: "STS answered without credentials".into(),
-        status: Some(200),
-    };
-    let credentials = credentials.ok_or_else(missing)?;
-    let arn = arn.ok_or_else(missing)?.to_owned();
+    let bad = |what: &str| malformed(operation, what);
+    let credentials = credentials.ok_or_else(|| bad("it holds no Credentials"))?;
+    let arn = arn.ok_or_else(|| bad("it holds no AssumedRoleUser.Arn"))?;
+    for (name, value) in [
+        ("AccessKeyId", credentials.access_key_id()),
+        ("SecretAccessKey", credentials.secret_access_key()),
+        ("SessionToken", credentials.session_token()),
+    ] {
+        if value.trim().is_empty() {
+            return Err(bad(&format!("Credentials.{name} is empty")));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(bad(&format!(
+                "Credentials.{name} holds a control character"
+            )));
+        }
+    }
+    let expiry = credentials.expiration();
+    let expiration = expiry
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map_err(|_| bad("Credentials.Expiration is not a valid time"))?;
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+    if expiry.secs() <= now.secs() {
+        return Err(bad(&format!(
+            "Credentials.Expiration {expiration} is not in the future"
+        )));
+    }
+    let account = check_assumed_role_arn(arn).map_err(|what| bad(&what))?;
     Ok(Session {
         access_key_id: credentials.access_key_id().to_owned(),
         secret_access_key: credentials.secret_access_key().to_owned(),
         session_token: credentials.session_token().to_owned(),
-        expiration: credentials
-            .expiration()
-            .fmt(aws_smithy_types::date_time::Format::DateTime)
-            .unwrap_or_default(),
-        account: account_of(&arn).unwrap_or_default(),
-        arn,
+        expiration,
+        account,
+        arn: arn.to_owned(),
     })
+}
+
+/// Checks `arn:aws[-cn|-us-gov]:sts::<12 digits>:assumed-role/<role>/<session>` (role and
+/// session of `[\w+=,.@-]`) and returns the account, or says what is wrong.
+fn check_assumed_role_arn(arn: &str) -> Result<String, String> {
+    let shape = "arn:aws:sts::<12-digit account>:assumed-role/<role>/<session>";
+    if arn.chars().any(char::is_control) {
+        return Err(format!(
+            "the assumed-role ARN {arn:?} holds a control character"
+        ));
+    }
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err(format!(
+            "the assumed-role ARN {arn:?} is not of the form {shape}"
+        ));
+    };
+    let name_ok = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    };
+    let resource_ok = resource
+        .strip_prefix("assumed-role/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(role, session)| name_ok(role) && name_ok(session));
+    let shape_ok = *prefix == "arn"
+        && matches!(*partition, "aws" | "aws-cn" | "aws-us-gov")
+        && *service == "sts"
+        && region.is_empty()
+        && resource_ok;
+    if !shape_ok {
+        return Err(format!(
+            "the assumed-role ARN {arn:?} is not of the form {shape}"
+        ));
+    }
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "the account {account:?} in the assumed-role ARN is not 12 digits"
+        ));
+    }
+    Ok((*account).to_owned())
 }
 
 /// The account in `arn:<partition>:sts::<account>:assumed-role/…`.
@@ -182,8 +289,9 @@ pub async fn assume_with_token(
         .set_policy_arns(policy_arns(settings))
         .send()
         .await
-        .map_err(StsFailure::from_sdk)?;
+        .map_err(StsFailure::from_sdk("AssumeRoleWithWebIdentity"))?;
     session(
+        "AssumeRoleWithWebIdentity",
         output.credentials(),
         output.assumed_role_user().map(|u| u.arn()),
     )
@@ -204,8 +312,9 @@ pub async fn assume_chained(
         .set_policy_arns(policy_arns(settings))
         .send()
         .await
-        .map_err(StsFailure::from_sdk)?;
+        .map_err(StsFailure::from_sdk("AssumeRole"))?;
     session(
+        "AssumeRole",
         output.credentials(),
         output.assumed_role_user().map(|u| u.arn()),
     )
@@ -217,7 +326,7 @@ pub async fn caller_arn(client: &aws_sdk_sts::Client) -> Result<String, StsFailu
         .get_caller_identity()
         .send()
         .await
-        .map_err(StsFailure::from_sdk)?;
+        .map_err(StsFailure::from_sdk("GetCallerIdentity"))?;
     Ok(output.arn().unwrap_or_default().to_owned())
 }
 
@@ -230,6 +339,7 @@ mod tests {
             code: Some(code.into()),
             message: message.into(),
             status: Some(status),
+            malformed: false,
         }
     }
 
@@ -267,8 +377,13 @@ mod tests {
             code: None,
             message: "connection refused".into(),
             status: None,
+            malformed: false,
         };
         assert_eq!(network.verdict(), retry);
+        assert_eq!(
+            malformed("AssumeRole", "the body is empty").verdict(),
+            Verdict::Fail
+        );
     }
 
     #[test]
@@ -278,5 +393,74 @@ mod tests {
             Some("123456789012")
         );
         assert_eq!(account_of("garbage"), None);
+    }
+
+    #[test]
+    fn assumed_role_arns_are_checked() {
+        for (arn, account) in [
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy/s",
+                "123456789012",
+            ),
+            (
+                "arn:aws-cn:sts::000000000001:assumed-role/r_1+=,.@-/sess-1",
+                "000000000001",
+            ),
+            (
+                "arn:aws-us-gov:sts::123456789012:assumed-role/deploy/s",
+                "123456789012",
+            ),
+        ] {
+            assert_eq!(check_assumed_role_arn(arn).as_deref(), Ok(account), "{arn}");
+        }
+        for (arn, needle) in [
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy/s\nevil",
+                "control character",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy/s\u{7f}",
+                "control character",
+            ),
+            (
+                "arn:aws:sts::12345678901:assumed-role/deploy/s",
+                "not 12 digits",
+            ),
+            (
+                "arn:aws:sts::12345678901x:assumed-role/deploy/s",
+                "not 12 digits",
+            ),
+            ("arn:aws:iam::123456789012:role/deploy", "not of the form"),
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy",
+                "not of the form",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy/",
+                "not of the form",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy/a/b",
+                "not of the form",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role//s",
+                "not of the form",
+            ),
+            (
+                "arn:aws:sts:eu-west-1:123456789012:assumed-role/deploy/s",
+                "not of the form",
+            ),
+            (
+                "arn:evil:sts::123456789012:assumed-role/deploy/s",
+                "not of the form",
+            ),
+            ("arn:aws:sts::123456789012:user/deploy/s", "not of the form"),
+            ("", "not of the form"),
+        ] {
+            let error = check_assumed_role_arn(arn).unwrap_err();
+            assert!(error.contains(needle), "{arn:?}: {error}");
+            assert!(!error.contains('\n'), "{error}");
+        }
     }
 }

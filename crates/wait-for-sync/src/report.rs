@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hoist_runner::Runner;
+use hoist_runner::{Outside, Runner};
 
 use crate::watch::AppReport;
 use crate::{Settings, Verdict, WaitError};
@@ -69,7 +69,9 @@ pub(crate) fn finish(
             &format!("{}: {}", report.name, report.verdict.status()),
             |console| {
                 for (at, line) in &report.timeline {
-                    console.info(&format!("+{:>7} {line}", seconds(*at)));
+                    // Argo CD's operation, health and resource messages:
+                    // whoever deploys a workload writes them.
+                    console.outside(Outside::new(&format!("+{:>7} {line}", seconds(*at))));
                 }
             },
         );
@@ -89,11 +91,11 @@ pub(crate) fn finish(
         if !passes(&report.verdict, settings) {
             failures.push(format!("{}: {verdict}", report.name));
         } else {
-            runner.console().info(&format!(
+            runner.console().outside(Outside::new(&format!(
                 "{}: {verdict} ({}).",
                 report.name,
                 seconds(elapsed)
-            ));
+            )));
         }
     }
     summary.push_str(&format!(

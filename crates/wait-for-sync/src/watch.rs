@@ -143,9 +143,23 @@ impl Waiter<'_> {
                 }
             }
             if let State::OutOfSync { automated } = state {
-                line = self
+                line = match self
                     .sync_or_explain(app, automated, &mut sync_requested)
-                    .await?;
+                    .await
+                {
+                    Ok(line) => line,
+                    // The deadline passed while explaining: the verdict is
+                    // the timeout, with what was known last.
+                    Err(_) if Instant::now() >= self.deadline => {
+                        let last = report.timeline.last().map_or_else(
+                            || format!("OutOfSync at {}", short(self.revision)),
+                            |(_, line)| line.clone(),
+                        );
+                        report.verdict = Verdict::Timeout(last);
+                        return Ok(report);
+                    }
+                    Err(error) => return Err(error),
+                };
             }
             if let State::Suspended(message) = &state {
                 let detail = self.rollout(app, &current).await;
