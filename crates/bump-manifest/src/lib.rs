@@ -71,6 +71,9 @@ pub enum BumpError {
         attempts: u32,
         /// What the last attempt ran into.
         last: String,
+        /// What to change for that: the last error's hint, or `None` when
+        /// other writers kept landing first.
+        hint: Option<String>,
     },
     /// The runner's files could not be written.
     #[error(transparent)]
@@ -129,7 +132,7 @@ impl Diagnostic for BumpError {
             // The manifest error says what to change itself.
             Self::Plan(PlanError::Manifest { .. }) => "nothing was committed".into(),
             // The server or the network kept failing: say so, not contention.
-            Self::GaveUp { last, .. } => StoreError::hint_after_retries(last).unwrap_or_else(|| {
+            Self::GaveUp { hint, .. } => hint.clone().unwrap_or_else(|| {
                 "raise `max-attempts`, or serialise the jobs that write this branch with a `concurrency:` group".into()
             }),
             Self::Files(error) => return error.hint(),
@@ -477,6 +480,7 @@ async fn bump<S: Store>(
                     return Err(BumpError::GaveUp {
                         attempts: lookups - 1,
                         last: "the files kept changing while their history was read".into(),
+                        hint: None,
                     });
                 }
                 if let Some(lineage) = &mut lineage {
@@ -487,7 +491,14 @@ async fn bump<S: Store>(
             Err(LandError::Plan(AttemptError::Plan(error))) => return Err(BumpError::Plan(error)),
             Err(LandError::Store(error)) => return Err(BumpError::Store(error)),
             Err(LandError::GaveUp { attempts, last }) => {
-                return Err(BumpError::GaveUp { attempts, last });
+                return Err(BumpError::GaveUp {
+                    attempts,
+                    hint: last.as_ref().and_then(Diagnostic::hint),
+                    last: last.map_or_else(
+                        || hoist_gitops::land::LOST_EVERY_RACE.to_owned(),
+                        |error| error.to_string(),
+                    ),
+                });
             }
         };
         return report::outcome(runner, settings, &outcome, &last.into_inner());

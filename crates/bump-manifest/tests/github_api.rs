@@ -129,3 +129,22 @@ fn a_symbolic_link_is_refused_even_when_github_follows_it() {
     result.assert_failed_cleanly(&["`link.yaml` is a symbolic link"]);
     assert_eq!(github.remote().head("main"), head);
 }
+
+#[test]
+fn a_server_that_keeps_failing_is_not_called_contention() {
+    let (github, mut sandbox) = world();
+    sandbox.input("max-attempts", "1");
+    // Every try of the ref update (the HTTP client's own retries included)
+    // gets a 500.
+    for _ in 0..8 {
+        github.fault_on(
+            "/repos/bank-org/gitops-repo/git/refs/heads/main",
+            hoist_testkit::Fault::Status(500),
+        );
+    }
+    let head = github.remote().head("main");
+    let result = bump(&sandbox);
+    let message = result.assert_failed_cleanly(&["gave up after 1 attempts", "500", "status page"]);
+    assert!(!message.contains("concurrency"), "{message}");
+    assert_eq!(github.remote().head("main"), head);
+}

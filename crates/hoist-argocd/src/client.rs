@@ -504,4 +504,115 @@ mod tests {
             "{error}"
         );
     }
+
+    /// What the stream carries, a piece at a time.
+    #[derive(Clone, Debug)]
+    enum Piece {
+        /// An application event, its JSON split over `data:` lines.
+        App(u32, usize, bool),
+        /// A comment event (`:` keep-alive).
+        Comment(String),
+        /// Another event type, or data that is not an application.
+        Other(String),
+        /// Arbitrary bytes.
+        Noise(Vec<u8>),
+    }
+
+    fn piece() -> impl proptest::strategy::Strategy<Value = Piece> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (any::<u32>(), 0usize..64, any::<bool>()).prop_map(|(v, at, space)| Piece::App(v, at, space)),
+            1 => "[ -~]{0,12}".prop_map(Piece::Comment),
+            1 => "[ -~]{0,24}".prop_map(Piece::Other),
+            1 => prop::collection::vec(prop_oneof![Just(b'\n'), Just(b':'), any::<u8>()], 0..24).prop_map(Piece::Noise),
+        ]
+    }
+
+    /// The stream's bytes, and the resource versions a correct reader yields when there is
+    /// no noise.
+    fn render(pieces: &[Piece]) -> (Vec<u8>, Vec<String>) {
+        let mut bytes = Vec::new();
+        let mut versions = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::App(version, at, space) => {
+                    let json = format!(
+                        "{{\"result\":{{\"type\":\"MODIFIED\",\"application\":{{\"metadata\":{{\"resourceVersion\":\"{version}\"}}}}}}}}"
+                    );
+                    let (first, second) = json.split_at(at % json.len());
+                    let sep = if *space { " " } else { "" };
+                    bytes.extend(format!("data:{sep}{first}\ndata:{second}\n\n").bytes());
+                    versions.push(version.to_string());
+                }
+                Piece::Comment(text) => bytes.extend(format!(":{text}\n\n").bytes()),
+                Piece::Other(text) => bytes.extend(format!("event: x\ndata: {text}\n\n").bytes()),
+                Piece::Noise(noise) => bytes.extend(noise),
+            }
+        }
+        (bytes, versions)
+    }
+
+    /// Feeds `bytes` cut at `cuts` and collects what `Events` yields, as text.
+    fn read_all(bytes: &[u8], cuts: &[usize]) -> Vec<String> {
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.extend([0, bytes.len()]);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let chunks: Vec<reqwest::Result<bytes::Bytes>> = cuts
+            .windows(2)
+            .map(|w| Ok(bytes::Bytes::copy_from_slice(&bytes[w[0]..w[1]])))
+            .collect();
+        let stream = futures_util::stream::iter(chunks);
+        let mut events = Events::new(stream.boxed(), "http://127.0.0.1/stream".into(), 1 << 20);
+        let mut seen = Vec::new();
+        while let Some(next) = next_now(&mut events) {
+            seen.push(match next {
+                Ok(app) => app.0.to_string(),
+                Err(error) => format!("error: {error}"),
+            });
+        }
+        seen
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// However the stream is cut into chunks, the same events come out, and without noise
+        /// they are exactly the application events sent.
+        #[test]
+        fn events_do_not_depend_on_chunking(
+            pieces in proptest::collection::vec(piece(), 0..12),
+            cuts in proptest::collection::vec(proptest::prelude::any::<usize>(), 0..16),
+        ) {
+            let (bytes, versions) = render(&pieces);
+            let whole = read_all(&bytes, &[]);
+            proptest::prop_assert_eq!(&read_all(&bytes, &cuts), &whole);
+            let byte_by_byte: Vec<usize> = (0..bytes.len()).collect();
+            proptest::prop_assert_eq!(&read_all(&bytes, &byte_by_byte), &whole);
+            if !pieces.iter().any(|p| matches!(p, Piece::Noise(_))) {
+                let got: Vec<String> = whole
+                    .iter()
+                    .map(|app| {
+                        let value: Value = serde_json::from_str(app).unwrap_or_default();
+                        value["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_owned()
+                    })
+                    .collect();
+                proptest::prop_assert_eq!(got, versions);
+            }
+        }
+
+        /// Arbitrary bytes, arbitrarily cut: no panic, and the same events either way.
+        #[test]
+        fn arbitrary_bytes_frame_the_same_however_cut(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            cuts in proptest::collection::vec(proptest::prelude::any::<usize>(), 0..16),
+        ) {
+            proptest::prop_assert_eq!(read_all(&bytes, &cuts), read_all(&bytes, &[]));
+            let _ = parse_event(&bytes);
+        }
+    }
 }

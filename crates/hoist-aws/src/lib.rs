@@ -6,8 +6,10 @@
 //! environment names. [`sdk_config`] loads region and credentials the way
 //! the AWS SDKs do (environment keys, `AWS_PROFILE`, `credential_process`,
 //! `AWS_ENDPOINT_URL_<SERVICE>`), over that client. [`ecr`] logs in to an
-//! ECR registry through `GetAuthorizationToken`.
+//! ECR registry through `GetAuthorizationToken`. Every answer is read with a
+//! cap ([`capped`]).
 
+pub mod capped;
 pub mod ecr;
 
 use std::path::Path;
@@ -37,7 +39,8 @@ pub enum AwsSetupError {
 }
 
 /// An HTTP client for AWS SDK clients. `plain_http` selects `HTTP_PROXY`
-/// (for a loopback `http://` endpoint) instead of `HTTPS_PROXY`.
+/// (for a loopback `http://` endpoint) instead of `HTTPS_PROXY`. Answers
+/// over [`capped::ANSWER_CAP`] fail with [`capped::AnswerTooLarge`].
 pub fn http_client(
     env: &Environment,
     ca_bundle: Option<&Path>,
@@ -53,20 +56,22 @@ pub fn http_client(
         .build()
         .map_err(|e| AwsSetupError::Tls(e.to_string()))?;
     let proxy = proxy_config(env, plain_http)?;
-    Ok(
-        Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut builder = Connector::builder();
-            builder.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                builder.set_sleep_impl(components.sleep_impl());
-            }
-            builder
-                .proxy_config(proxy.clone())
-                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-                .tls_context(context.clone())
-                .build()
-        }),
-    )
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = Connector::builder();
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        builder
+            .proxy_config(proxy.clone())
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .tls_context(context.clone())
+            .build()
+    });
+    Ok(SharedHttpClient::new(capped::CappedClient::new(
+        client,
+        capped::ANSWER_CAP,
+    )))
 }
 
 /// The proxy from the environment: `HTTPS_PROXY`, or `HTTP_PROXY` for a

@@ -133,25 +133,6 @@ impl StoreError {
             _ => false,
         }
     }
-
-    /// The hint for a landing that gave up after retrying the transient error whose message
-    /// is `last` ([`crate::LandError::GaveUp`] keeps only the message); `None` when `last` is
-    /// not such a message (another writer kept landing first).
-    pub fn hint_after_retries(last: &str) -> Option<String> {
-        let classes = [
-            Self::Unreachable {
-                detail: String::new(),
-            },
-            Self::ServerError {
-                detail: String::new(),
-            },
-            Self::Transient(String::new()),
-        ];
-        classes
-            .into_iter()
-            .find(|class| last.starts_with(&class.to_string()))
-            .and_then(|class| class.hint())
-    }
 }
 
 /// What to change when the git server's certificate is not trusted.
@@ -180,32 +161,5 @@ impl Diagnostic for StoreError {
             Self::Api { status: 403, .. } => "the token lacks permission: give it `contents: write` on the GitOps repository".into(),
             Self::Api { .. } => "check the GitHub status page, then re-run the job".into(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_landing_that_gave_up_gets_the_hint_of_its_last_error() {
-        let server = StoreError::ServerError {
-            detail: "The requested URL returned error: 500".into(),
-        };
-        let unreachable = StoreError::Unreachable {
-            detail: "Failed to connect to h port 443: Connection refused".into(),
-        };
-        let transient = StoreError::Transient("early EOF".into());
-        for error in [server, unreachable, transient] {
-            assert_eq!(
-                StoreError::hint_after_retries(&error.to_string()),
-                error.hint(),
-                "{error}"
-            );
-        }
-        assert_eq!(
-            StoreError::hint_after_retries("another writer moved the branch first, every time"),
-            None
-        );
     }
 }

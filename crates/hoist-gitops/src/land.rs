@@ -72,6 +72,9 @@ pub enum Outcome {
 /// something keeps moving the branch for ever.
 pub const MAX_LOST_RACES: u32 = 256;
 
+/// What a landing that kept losing races says.
+pub const LOST_EVERY_RACE: &str = "another writer moved the branch first, every time";
+
 /// How hard to try.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LandOptions {
@@ -94,12 +97,13 @@ pub enum LandError<E: std::error::Error + 'static> {
     Store(#[from] StoreError),
     /// Too many attempts failed transiently, or lost the race to another
     /// writer.
-    #[error("gave up after {attempts} attempts: {last}")]
+    #[error("gave up after {attempts} attempts: {}", last.as_ref().map_or_else(|| LOST_EVERY_RACE.to_owned(), ToString::to_string))]
     GaveUp {
         /// Attempts made.
         attempts: u32,
-        /// What the last attempt ran into.
-        last: String,
+        /// What the last attempt ran into: an error that may pass, or
+        /// `None` when other writers kept landing first.
+        last: Option<StoreError>,
     },
 }
 
@@ -145,12 +149,11 @@ pub async fn land<S: Store, E: std::error::Error + 'static>(
             }
             Ok(None) => {
                 lost += 1;
-                (lost >= options.max_lost_races.max(1))
-                    .then(|| "another writer moved the branch first, every time".to_owned())
+                (lost >= options.max_lost_races.max(1)).then_some(None)
             }
             Err(LandError::Store(error)) if error.is_transient() => {
                 failed += 1;
-                (failed >= options.max_attempts.max(1)).then(|| error.to_string())
+                (failed >= options.max_attempts.max(1)).then_some(Some(error))
             }
             Err(error) => return Err(error),
         };

@@ -194,6 +194,15 @@ const ONE_ATTEMPT: RetryPolicy = RetryPolicy {
 };
 
 impl Registry {
+    /// One request: the operation around it retries, and the operation's
+    /// deadline caps the request's time (a blob upload included).
+    fn one_attempt(&self) -> RetryPolicy {
+        RetryPolicy {
+            deadline: self.policy.deadline,
+            ..ONE_ATTEMPT
+        }
+    }
+
     /// A client for `repository` at `base` (from `hoist_http::registry_base`).
     pub fn new(
         http: HttpClient,
@@ -249,7 +258,7 @@ impl Registry {
         Ok(self
             .http
             .send(
-                &ONE_ATTEMPT,
+                &self.one_attempt(),
                 self.clock.as_ref(),
                 |client| match &authorization {
                     Some(value) => build(client).header(AUTHORIZATION, value),
@@ -360,7 +369,7 @@ impl Registry {
             .operation(|| async {
                 Ok(self
                     .http
-                    .send(&ONE_ATTEMPT, self.clock.as_ref(), |client| {
+                    .send(&self.one_attempt(), self.clock.as_ref(), |client| {
                         let request = client.get(url.clone());
                         match &credentials {
                             Some(c) => request.basic_auth(&c.username, Some(&c.password)),
@@ -520,7 +529,7 @@ impl Registry {
         let body = Mutex::new(Some(body));
         let response = self
             .http
-            .send(&ONE_ATTEMPT, self.clock.as_ref(), |client| {
+            .send(&self.one_attempt(), self.clock.as_ref(), |client| {
                 let mut request = client
                     .put(url.clone())
                     .header(CONTENT_TYPE, "application/octet-stream")

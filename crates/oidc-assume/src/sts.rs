@@ -54,6 +54,11 @@ impl StsFailure {
     ) -> impl FnOnce(SdkError<E>) -> Self {
         move |error| {
             let status = error.raw_response().map(|r| r.status().as_u16());
+            // An answer over hoist's cap is no STS answer: asking again
+            // gets the same one.
+            if too_large(&error) {
+                return malformed(operation, &hoist_runner::one_line(&error));
+            }
             match &error {
                 // A success status whose body the SDK could not read as the answer.
                 SdkError::ServiceError(_) if status.is_some_and(|s| (200..300).contains(&s)) => {
@@ -154,6 +159,18 @@ pub fn client(
         config = config.credentials_provider(credentials);
     }
     Ok(aws_sdk_sts::Client::from_conf(config.build()))
+}
+
+/// Whether `error` (or a cause) is hoist's cap on an AWS answer.
+fn too_large(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<hoist_aws::capped::AnswerTooLarge>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// A malformed answer to `operation`: `what` was wrong with it.

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use hoist_testkit::oidc::OidcIssuer;
+use hoist_testkit::standin::Chunk;
 use hoist_testkit::{Response, Router, Sandbox, StandIn};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/github-deploy";
@@ -180,4 +181,54 @@ fn an_error_status_without_an_sts_error_names_the_status() {
     let message = run.assert_failed_cleanly(&["HTTP 403"]);
     assert!(!message.contains("no message"), "{message}");
     assert_eq!(calls, 1);
+}
+
+#[test]
+fn an_answer_over_the_cap_ends_at_once_with_one_clear_error() {
+    // One answer that never ends (chunked), one that says it is 2 GB.
+    for endless in [true, false] {
+        let issuer = OidcIssuer::start();
+        let calls = Arc::new(Mutex::new(0));
+        let counter = Arc::clone(&calls);
+        let router = Router::new().route("POST", "/", move |_| {
+            *counter.lock().unwrap() += 1;
+            let answer = Response::new(200).header("content-type", "text/xml");
+            if endless {
+                answer
+                    .body("<AssumeRoleWithWebIdentityResponse>")
+                    .stream(|| Chunk::Data(vec![b' '; 64 * 1024]))
+            } else {
+                answer.body(vec![b' '; 1024 * 1024 + 1])
+            }
+        });
+        let sts = StandIn::start(router);
+        let mut sandbox = Sandbox::new();
+        sandbox
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", &issuer.request_url())
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &issuer.request_token())
+            .env("HOIST_BACKOFF_SCALE", "0")
+            .input("aws-region", "eu-west-1")
+            .input("role-to-assume", ROLE)
+            .input("sts-endpoint", &sts.url());
+        let started = std::time::Instant::now();
+        let run = sandbox.run(env!("CARGO_BIN_EXE_oidc-assume"), &[]);
+        let message = run.assert_failed_cleanly(&["answered more than 1 MiB", "sts-endpoint"]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "endless {endless}: took {:?}",
+            started.elapsed()
+        );
+        // hoist-aws's connector ends the call at the cap; neither the SDK
+        // nor oidc-assume asks again, since the answer would be the same.
+        let calls = *calls.lock().unwrap();
+        assert_eq!(
+            calls, 1,
+            "endless {endless}: an oversized answer is not retried"
+        );
+        assert_eq!(
+            message.matches("answered more than 1 MiB").count(),
+            1,
+            "endless {endless}: {message}"
+        );
+    }
 }
