@@ -232,3 +232,75 @@ fn an_answer_over_the_cap_ends_at_once_with_one_clear_error() {
         );
     }
 }
+
+/// The workflow of [`an_arn_with_commands_in_it_is_refused_under_act`].
+const HOSTILE_WORKFLOW: &str = r#"
+name: deploy
+on: push
+permissions:
+  id-token: write
+  contents: read
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+@CHECKOUT@      - id: aws
+        uses: ./actions/oidc-assume
+        with:
+          aws-region: eu-west-1
+          role-to-assume: ${{ env.ROLE }}
+          sts-endpoint: ${{ env.STS_ENDPOINT }}
+      - name: later step
+        if: always()
+        shell: bash
+        env:
+          FORGED: ${{ steps.aws.outputs.forged }}
+          ARN: ${{ steps.aws.outputs.authenticated-arn }}
+        run: echo "later forged=[$FORGED] arn=[$ARN] key=[${AWS_ACCESS_KEY_ID:-}]"
+"#;
+
+#[test]
+fn an_arn_with_commands_in_it_is_refused_under_act() {
+    use hoist_testkit::act::{Act, CHECKOUT_STEP};
+    let issuer = OidcIssuer::start();
+    let hostile = Answer {
+        arn: "arn:aws:sts::123456789012:assumed-role/github-deploy/s\n::error title=forged::x\n##[set-output name=forged;]yes",
+        ..GOOD
+    };
+    let sts = FakeSts::start(200, xml(&hostile));
+    let mut act = Act::new();
+    let action = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/oidc-assume");
+    act.copy_dir(&action, "actions/oidc-assume");
+    act.file(
+        ".github/workflows/deploy.yml",
+        &HOSTILE_WORKFLOW.replace("@CHECKOUT@", CHECKOUT_STEP),
+    );
+    act.serve_as("hoist-actions/hoist@main");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_oidc-assume"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let result = act.run(
+        ".github/workflows/deploy.yml",
+        &[
+            ("HOIST_BIN_DIR", bin_dir.as_str()),
+            ("HOIST_BACKOFF_SCALE", "0"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &issuer.request_url()),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &issuer.request_token()),
+            ("ROLE", ROLE),
+            ("STS_ENDPOINT", &sts.server.url()),
+        ],
+    );
+    let log = &result.log;
+    assert_ne!(result.code, Some(0), "{log}");
+    // One error, oidc-assume's, naming the bad ARN; nothing forged,
+    // nothing exported.
+    let errors = result.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}\n{log}");
+    assert!(errors[0].starts_with(" title=oidc-assume"), "{errors:?}");
+    assert!(errors[0].contains("control character"), "{errors:?}");
+    assert!(!log.contains("❗  ::error title=forged"), "{log}");
+    assert!(log.contains("later forged=[] arn=[] key=[]"), "{log}");
+    assert_eq!(sts.calls(), 1);
+}

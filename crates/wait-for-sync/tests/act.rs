@@ -83,3 +83,90 @@ fn action_yml_and_readme_match_the_binary() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/wait-for-sync");
     hoist_testkit::action_yml::assert_action_matches_spec(&wait_for_sync::SPEC, &dir);
 }
+
+/// Whoever can deploy a workload writes its health message; it reaches
+/// the log as text, never as a workflow command.
+const HOSTILE: &str =
+    "::error title=forged::x\n##[set-output name=forged;]yes\n  ::warning title=forged::y";
+
+const HOSTILE_WORKFLOW: &str = r#"
+name: deploy
+on: push
+jobs:
+  wait:
+    runs-on: ubuntu-latest
+    steps:
+@CHECKOUT@      - id: wait
+        uses: ./actions/wait-for-sync
+        with:
+          argocd-server: ${{ env.ARGOCD_SERVER }}
+          argocd-token: ${{ env.ARGOCD_TOKEN }}
+          application: payments-dev
+          revision: @X@
+          timeout: 60s
+      - name: later step
+        if: always()
+        shell: bash
+        env:
+          FORGED: ${{ steps.wait.outputs.forged }}
+          STATUS: ${{ steps.wait.outputs.status }}
+        run: echo "later forged=[$FORGED] status=[$STATUS]"
+"#;
+
+#[test]
+fn argo_cd_messages_reach_the_log_as_text_not_as_commands() {
+    use hoist_testkit::argocd::{Timeline, model::Initiator, steps};
+    let argocd = ArgoCdStandIn::start(TOKEN);
+    let now = 1_767_000_000;
+    argocd.add_app(
+        "payments-dev",
+        Timeline::at(steps::deployed("payments-dev", X0, now), now)
+            .then(|app, now| steps::compared(app, X, now))
+            .then(|app, now| steps::sync_started(app, X, Initiator::Automated, now))
+            .then(steps::sync_succeeded)
+            .then(|app, now| {
+                steps::reconciled(app, "Degraded", Some(HOSTILE), now);
+                steps::workload_health(app, "Degraded", Some(HOSTILE));
+            }),
+    );
+    let act = Act::new();
+    act.copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/wait-for-sync"),
+        "actions/wait-for-sync",
+    );
+    act.file(
+        ".github/workflows/deploy.yml",
+        &HOSTILE_WORKFLOW
+            .replace("@CHECKOUT@", CHECKOUT_STEP)
+            .replace("@X@", X),
+    );
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_wait-for-sync"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let result = act.run(
+        ".github/workflows/deploy.yml",
+        &[
+            ("HOIST_BIN_DIR", &bin_dir),
+            ("ARGOCD_SERVER", &argocd.url()),
+            ("ARGOCD_TOKEN", TOKEN),
+            ("HOIST_BACKOFF_SCALE", "0.005"),
+        ],
+    );
+    let log = &result.log;
+    // The wait fails (Degraded) with its own one error, and nothing else.
+    assert_ne!(result.code, Some(0), "{log}");
+    let errors = result.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}\n{log}");
+    assert!(errors[0].starts_with(" title=wait-for-sync"), "{errors:?}");
+    // No forged annotation, output or warning was parsed.
+    assert!(!log.contains("❗  ::error title=forged"), "{log}");
+    assert!(!log.contains("::set-output:: forged"), "{log}");
+    assert!(log.contains("later forged=[] status=[degraded]"), "{log}");
+    // The text is still readable: a line that would start with `::` is
+    // escaped, `##[` never stands whole, and `::` mid-line is only text.
+    assert!(log.contains("\\::warning title=forged::y"), "{log}");
+    assert!(log.contains("##\\[set-output name=forged;]yes"), "{log}");
+    assert!(log.contains("Degraded: ::error title=forged::x"), "{log}");
+}
