@@ -40,10 +40,9 @@ jobs:
           echo "deployed-$REVISION"
 "#;
 
-#[test]
-fn the_action_waits_for_the_exported_commit_and_a_later_step_reads_the_verdict() {
-    let argocd = ArgoCdStandIn::start(TOKEN);
-    argocd.add_app("payments-dev", presets::stale_then_auto_sync(X0, X));
+/// Runs `workflow` (its `@CHECKOUT@` and `@X@` filled in) with the real
+/// action and binary against `argocd`.
+fn run(workflow: &str, argocd: &ArgoCdStandIn) -> hoist_testkit::act::ActResult {
     let act = Act::new();
     act.copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/wait-for-sync"),
@@ -51,7 +50,7 @@ fn the_action_waits_for_the_exported_commit_and_a_later_step_reads_the_verdict()
     );
     act.file(
         ".github/workflows/deploy.yml",
-        &WORKFLOW
+        &workflow
             .replace("@CHECKOUT@", CHECKOUT_STEP)
             .replace("@X@", X),
     );
@@ -60,7 +59,7 @@ fn the_action_waits_for_the_exported_commit_and_a_later_step_reads_the_verdict()
         .unwrap()
         .display()
         .to_string();
-    let result = act.run(
+    act.run(
         ".github/workflows/deploy.yml",
         &[
             ("HOIST_BIN_DIR", &bin_dir),
@@ -68,7 +67,14 @@ fn the_action_waits_for_the_exported_commit_and_a_later_step_reads_the_verdict()
             ("ARGOCD_TOKEN", TOKEN),
             ("HOIST_BACKOFF_SCALE", "0.005"),
         ],
-    );
+    )
+}
+
+#[test]
+fn the_action_waits_for_the_exported_commit_and_a_later_step_reads_the_verdict() {
+    let argocd = ArgoCdStandIn::start(TOKEN);
+    argocd.add_app("payments-dev", presets::stale_then_auto_sync(X0, X));
+    let result = run(WORKFLOW, &argocd);
     assert_eq!(result.code, Some(0), "act failed:\n{}", result.log);
     assert!(
         result.log.contains(&format!("deployed-{X}")),
@@ -129,31 +135,7 @@ fn argo_cd_messages_reach_the_log_as_text_not_as_commands() {
                 steps::workload_health(app, "Degraded", Some(HOSTILE));
             }),
     );
-    let act = Act::new();
-    act.copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions/wait-for-sync"),
-        "actions/wait-for-sync",
-    );
-    act.file(
-        ".github/workflows/deploy.yml",
-        &HOSTILE_WORKFLOW
-            .replace("@CHECKOUT@", CHECKOUT_STEP)
-            .replace("@X@", X),
-    );
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_wait-for-sync"))
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    let result = act.run(
-        ".github/workflows/deploy.yml",
-        &[
-            ("HOIST_BIN_DIR", &bin_dir),
-            ("ARGOCD_SERVER", &argocd.url()),
-            ("ARGOCD_TOKEN", TOKEN),
-            ("HOIST_BACKOFF_SCALE", "0.005"),
-        ],
-    );
+    let result = run(HOSTILE_WORKFLOW, &argocd);
     let log = &result.log;
     // The wait fails (Degraded) with its own one error, and nothing else.
     assert_ne!(result.code, Some(0), "{log}");
